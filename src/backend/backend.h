@@ -1,0 +1,90 @@
+// Backend: boots ONE boundary around a rootfs and hands back a connected byte
+// stream to hull-agent running inside as PID 1. That is its whole job; it
+// knows nothing about exec, files or policy text (ARCHITECTURE.md).
+//
+// Protocol for callers (the supervisor):
+//   1. auto be = make_backend(BackendKind::kNamespace);
+//   2. auto booted = be->boot(spec);          // Result<Booted>
+//   3. speak the wire protocol over booted.channel
+//   4. booted.instance->exit_fd() becomes readable when the boundary's root
+//      process has exited (pidfd) — watch it in the event loop
+//   5. booted.instance->destroy() (also run by the destructor): kill, reap,
+//      remove cgroups/scratch; idempotent; reports anything it could not remove
+//   After a crash of the supervisor, reap_leftovers(state_dir) removes what
+//   the dead instance left (it records what it creates in state_dir/backend.json).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace hull::backend {
+
+enum class BackendKind { kNamespace, kMicrovm };
+// The wall actually in place, named honestly everywhere it is shown.
+enum class Tier { kNamespace, kMicrovmKvm, kMicrovmTcg };
+const char* tier_name(Tier t);  // "namespace", "microvm-kvm", "microvm-tcg"
+const char* backend_name(BackendKind k);
+Result<BackendKind> parse_backend(const std::string& s);  // "namespace" | "microvm"
+
+struct Limits {
+  double cpus = 0;              // 0 = unlimited; 1.5 = one and a half CPUs
+  uint64_t memory_bytes = 0;    // 0 = backend default
+  uint32_t pids = 0;            // 0 = backend default
+};
+
+struct BootSpec {
+  std::string name;         // sandbox name; becomes the hostname
+  std::string rootfs;       // image rootfs directory, never modified
+  std::string workspace;    // host directory mounted at /workspace; empty = none
+  bool workspace_ro = false;
+  std::string state_dir;    // the sandbox directory (scratch, backend.json)
+  std::string agent_path;   // host path of the static hull-agent binary
+  Limits limits;
+};
+
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  virtual Tier tier() const = 0;
+  virtual pid_t host_pid() const = 0;  // the boundary's root process on the host
+  // pidfd of host_pid(): readable once it has exited. Owned by the Instance.
+  virtual int exit_fd() const = 0;
+  // Kill everything inside, reap, unmount, remove cgroups and scratch.
+  virtual Status destroy() = 0;
+  // Limits and features in force, for `hull inspect` ("memory": "cgroup-v1", ...).
+  virtual std::vector<std::pair<std::string, std::string>> report() const = 0;
+};
+
+struct Booted {
+  UniqueFd channel;  // connected stream socket to the agent
+  std::unique_ptr<Instance> instance;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Result<Booted> boot(const BootSpec& spec) = 0;
+};
+
+Result<std::unique_ptr<Backend>> make_backend(BackendKind kind);
+
+// Remove whatever a dead instance left behind (processes, cgroups, scratch),
+// using the record in state_dir/backend.json. Safe to call twice.
+Status reap_leftovers(const std::string& state_dir);
+
+// One host capability check, for `hull doctor`.
+struct Probe {
+  std::string name;    // "userns", "cgroup-memory", "landlock", ...
+  bool ok = false;
+  std::string detail;  // "cgroup v1 at /sys/fs/cgroup/memory" / why missing + fix
+};
+std::vector<Probe> probe_namespace_backend();
+
+}  // namespace hull::backend

@@ -1,0 +1,51 @@
+// Thin syscall wrappers: each returns Result, retries EINTR, and names the
+// operation and path in its error. Everything in hull calls these rather than
+// libc directly where failure must be reported.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace hull::sys {
+
+Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0);
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS):
+// for any path that came from a sandbox. Never follows a link out of `root`.
+Result<UniqueFd> open_beneath(int root_fd, const std::string& rel, int flags, mode_t mode = 0);
+
+struct FdPair {
+  UniqueFd first;
+  UniqueFd second;
+};
+Result<FdPair> pipe(int flags = O_CLOEXEC);
+Result<FdPair> socketpair(int type = SOCK_STREAM | SOCK_CLOEXEC);
+
+// Read up to buf.size() bytes; 0 means EOF.
+Result<size_t> read_some(int fd, std::span<std::byte> buf);
+// Read exactly buf.size() bytes or fail ("unexpected EOF" is an Error).
+Status read_exact(int fd, std::span<std::byte> buf);
+Status write_all(int fd, std::span<const std::byte> buf);
+Status write_all(int fd, std::string_view s);
+
+Status mkdir_p(const std::string& path, mode_t mode = 0755);
+Result<std::string> read_file(const std::string& path, size_t max_bytes = 16u << 20);
+// temp file in the same dir + fsync + rename + fsync(dir): a crash leaves
+// either the old or the new content, never a torn file.
+Status write_file_atomic(const std::string& path, std::string_view content, mode_t mode = 0644);
+Status remove_all(const std::string& path);
+bool exists(const std::string& path);
+
+Status set_cloexec(int fd, bool on);
+Status set_nonblock(int fd, bool on);
+
+}  // namespace hull::sys
