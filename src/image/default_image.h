@@ -1,14 +1,24 @@
 // The default image until the images issue lands: Debian bookworm (minbase)
-// with bash, coreutils, python3, git, curl, ca-certificates, built with
-// mmdebstrap on first use and cached under paths::cache_dir()/images/ keyed by
-// a hash of its inputs (suite, package list, variant, builder version), so
-// every HULL_HOME and every test shares one build.
+// plus a small package set (see default_spec()), built with mmdebstrap on
+// first use and cached under paths::cache_dir()/images/ keyed by a hash of its
+// inputs (suite, package list, variant, builder version), so every HULL_HOME
+// and every test shares one build.
 //
-// Concurrent callers: one builds (flock on the cache entry), others wait.
-// An interrupted build leaves only a temp dir that the next build removes;
-// the final name appears by rename() once the rootfs is complete.
+// On disk (all under paths::cache_dir()/images/):
+//   default-<key>/rootfs        the ready root filesystem
+//   default-<key>/image.json    manifest: key, inputs, installed packages
+//                               (dpkg-query), size, build seconds
+//   .lock-<key>                 flock()ed by whoever builds <key>
+//   .build-<key>-XXXXXX/        a build in progress (or an interrupted one)
+//
+// Concurrent callers: one builds (flock on .lock-<key>), others wait and then
+// find it ready. The final name appears by rename() only once the rootfs and
+// image.json are complete, so "default-<key> exists" means "ready". An
+// interrupted build leaves only a .build-* dir, which the next build removes
+// once it can take that key's lock.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,12 +33,38 @@ struct DefaultImageSpec {
 };
 
 DefaultImageSpec default_spec();
-std::string spec_key(const DefaultImageSpec& spec);  // hex digest of the inputs
+// First 16 hex digits (64 bits) of the SHA-256 of the canonical inputs:
+// suite, variant, sorted+deduplicated packages, kBuilderVersion.
+std::string spec_key(const DefaultImageSpec& spec);
 
 // Path of the ready rootfs, building it first if needed. Progress lines
 // (mmdebstrap's own) go to progress_fd when >= 0.
 Result<std::string> ensure_default_rootfs(int progress_fd);
 // Path if already built, else empty (no build).
 std::string cached_default_rootfs();
+
+// ---- the parts above are made of (also the seam tests use) ----
+
+// Bump when the way a rootfs is built changes, so old caches are not reused.
+inline constexpr int kBuilderVersion = 1;
+
+// Fills `rootfs` (which does not exist yet; its parent does) with a root
+// filesystem for `spec`. The default is build_with_mmdebstrap; tests inject
+// a builder that writes a tiny tree or fails midway.
+using RootfsBuilder =
+    std::function<Status(const DefaultImageSpec& spec, const std::string& rootfs, int progress_fd)>;
+
+// mmdebstrap --variant=<variant> --include=<packages> <suite> <rootfs>, using
+// the host's apt sources; its stderr is streamed to progress_fd.
+Status build_with_mmdebstrap(const DefaultImageSpec& spec, const std::string& rootfs,
+                             int progress_fd);
+
+// cache_dir()/images/default-<key>: the image's directory (may not exist).
+std::string image_dir(const DefaultImageSpec& spec);
+// The general form: ensure_default_rootfs() is
+// ensure_rootfs(default_spec(), build_with_mmdebstrap, progress_fd).
+Result<std::string> ensure_rootfs(const DefaultImageSpec& spec, const RootfsBuilder& build,
+                                  int progress_fd);
+std::string cached_rootfs(const DefaultImageSpec& spec);
 
 }  // namespace hull::image
