@@ -10,6 +10,15 @@
 //      via send_control()/receive_control()
 //   5. close() (or peer EOF) cancels every pending operation.
 //
+// COMPILER BUG (GCC 12, Debian 12's default): a brace-initialized aggregate
+// temporary inside a co_await expression is destroyed twice and crashes:
+//     co_await s->send_message(ExecExit{0, 0, false, {}, ""});   // CRASHES
+// Name it first, or build it in a function (clang is fine either way):
+//     ExecExit exit{...};  co_await s->send_message(exit);       // ok
+//
+// Arguments are read before the first suspension, except send_data's bytes,
+// which must stay alive until the co_await completes.
+//
 // Flow control: each stream starts with kInitialWindow bytes of credit in
 // each direction. send_data() suspends until the peer has granted credit
 // (backpressure reaches the producer). Received data is NOT credited back
@@ -36,14 +45,25 @@
 namespace hull::wire {
 
 struct ChannelLimits {
+  // Credit we grant the peer per stream. The protocol starts every stream at
+  // kInitialWindow; a larger value is granted with a kWindow right at open.
+  // Values below kInitialWindow are treated as kInitialWindow.
   uint32_t initial_window = kInitialWindow;
-  size_t max_streams = 256;                  // concurrently open
-  size_t max_queued_messages = 64;           // per stream, not yet received
-  size_t max_write_queue_bytes = 8u << 20;   // unsent frames before we fail
+  size_t max_streams = 256;  // streams the PEER may have open at once (and our own open() limit)
+  // Stream 0: control messages received but not yet receive_control()ed.
+  // (Other streams are bounded by credit: window / kMessageCredit messages.)
+  size_t max_queued_messages = 1024;
+  size_t max_queued_control_bytes = 1u << 20;  // stream 0, payload bytes
+  // Unsent frames. send_*() wait while it is over half full; frames the
+  // channel must send on its own (kWindow, kReset) beyond it mean the peer is
+  // not reading: the channel fails.
+  size_t max_write_queue_bytes = 8u << 20;
 };
 
 // What Stream::receive() yields.
 struct Incoming {
+  // kClosed: the channel is gone, or the peer sent kFin on this stream
+  // ("stream finished by peer"); either way nothing more will arrive.
   enum class Kind { kMessage, kData, kEof, kReset, kClosed };
   Kind kind = Kind::kClosed;
   Message message;               // kMessage

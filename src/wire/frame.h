@@ -31,6 +31,11 @@ inline constexpr uint32_t kMaxPayload = 64 * 1024;
 // Credit each side grants per stream at open; data beyond granted credit is a
 // protocol violation.
 inline constexpr uint32_t kInitialWindow = 256 * 1024;
+inline constexpr uint32_t kMaxResetReason = 1024;
+// A kMessage on a stream other than 0 costs max(payload, kMessageCredit) of the
+// stream's credit (returned when the receiver takes it), so a window bounds
+// both the bytes and the number of messages queued for a slow receiver.
+inline constexpr uint32_t kMessageCredit = 4096;
 
 enum class FrameType : uint8_t {
   kHello = 1,    // stream 0 only; payload: Hello (JSON)
@@ -39,7 +44,9 @@ enum class FrameType : uint8_t {
   kData = 4,     // raw bytes for flags=StreamFd; counts against credit
   kWindow = 5,   // payload: u32 credit increment for `stream`
   kEof = 6,      // no more data for flags=StreamFd on `stream`; empty payload
-  kReset = 7,    // abort `stream`; payload: UTF-8 reason, <= 1 KiB
+  kReset = 7,    // abort `stream`; payload: UTF-8 reason, <= kMaxResetReason
+  kFin = 8,      // sender is done with `stream` (sends nothing more but kWindow/kReset);
+                 // empty payload. The id is free once both sides sent kFin (or a kReset).
 };
 
 // Which byte stream of an exec/file stream a kData/kEof frame belongs to.
@@ -55,6 +62,11 @@ struct Frame {
   uint32_t stream = 0;
   std::vector<std::byte> payload;
 };
+
+// Credit charged for one kMessage payload of `len` bytes on a stream != 0.
+inline constexpr uint32_t message_credit(size_t len) {
+  return len > kMessageCredit ? static_cast<uint32_t>(len) : kMessageCredit;
+}
 
 // Encode header+payload; payload must be <= kMaxPayload (programmer error otherwise).
 std::vector<std::byte> encode_frame(const Frame& f);

@@ -24,7 +24,7 @@ inline constexpr size_t kMaxDirEntriesPerMessage = 256;
 // ---- stream 0 (control) ----------------------------------------------------
 struct Hello {  // first frame each way
   uint32_t version = 0;
-  std::string role;      // "agent" | "supervisor" | "client"
+  std::string role;      // "agent" | "supervisor" | "client" | "run" (attached `hull run`)
   std::string software;  // "hull-agent 0.1.0"
 };
 struct Ready {  // agent → host once it can serve requests

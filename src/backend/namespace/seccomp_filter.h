@@ -1,0 +1,25 @@
+// Compiles policy::seccomp_table() into a classic-BPF program with libseccomp,
+// in the parent, so that the child only has to hand the ready program to the
+// kernel (libseccomp allocates; the child must not).
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "base/result.h"
+
+namespace hull::backend::ns {
+
+struct SeccompProgram {
+  std::vector<sock_filter> insns;
+  size_t rules = 0;  // table entries compiled
+};
+Result<SeccompProgram> compile_seccomp_policy();
+
+// Installs `prog` on the calling thread (needs no_new_privs or CAP_SYS_ADMIN).
+// Allocation-free: safe between fork and exec. Returns 0 or errno.
+int install_seccomp_program(const SeccompProgram& prog);
+
+}  // namespace hull::backend::ns

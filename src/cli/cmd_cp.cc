@@ -1,0 +1,193 @@
+// `hull cp SRC DST`: one regular file between the host and a sandbox,
+// exactly one side written NAME:/path, '-' for stdin/stdout on the host side.
+// Streamed through the supervisor with FileRequest kRead/kWrite: at most one
+// chunk (plus the channel's credit window) is in memory at any time.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <filesystem>
+#include <optional>
+
+#include "base/paths.h"
+#include "base/sys.h"
+#include "cli/client_session.h"
+#include "cli/commands.h"
+#include "cli/sandbox_ref.h"
+#include "cli/tty.h"
+
+namespace hull::cli {
+
+namespace asio = boost::asio;
+using asio::posix::stream_descriptor;
+
+namespace {
+
+struct Endpoint {
+  std::string sandbox;  // empty: host side
+  std::string path;     // "-" on the host side: stdin/stdout
+};
+
+Endpoint parse_endpoint(const std::string& s) {
+  size_t colon = s.find(':');
+  if (colon != std::string::npos && colon + 1 < s.size() && s[colon + 1] == '/' &&
+      paths::valid_sandbox_name(s.substr(0, colon)))
+    return {s.substr(0, colon), s.substr(colon + 1)};
+  return {"", s};
+}
+
+std::string base_name(const std::string& p) { return std::filesystem::path(p).filename().string(); }
+
+Error file_error(const std::string& op, const wire::FileDone& d) {
+  return sys_error(op, d.err, d.error);
+}
+
+// Stat inside the sandbox: FileInfo, or the FileDone error.
+asio::awaitable<Result<wire::FileInfo>> remote_stat(wire::Channel& ch, const std::string& path) {
+  wire::FileRequest req;
+  req.op = wire::FileOp::kStat;
+  req.path = path;
+  auto s = co_await ch.open(req);
+  if (!s) co_return s.error();
+  for (;;) {
+    auto in = co_await (*s)->receive();
+    if (in.kind == wire::Incoming::Kind::kMessage) {
+      if (auto* info = std::get_if<wire::FileInfo>(&in.message)) {
+        (*s)->finish();
+        co_return *info;
+      }
+      if (auto* done = std::get_if<wire::FileDone>(&in.message)) co_return file_error("stat " + path, *done);
+    } else if (in.kind == wire::Incoming::Kind::kReset || in.kind == wire::Incoming::Kind::kClosed) {
+      co_return make_error("stat " + path, "the sandbox ended the request: " + in.reason);
+    }
+  }
+}
+
+asio::awaitable<int> copy_in(wire::Channel& ch, int src_fd, std::string dst, const std::string& src_name, mode_t mode) {
+  auto ex = co_await asio::this_coro::executor;
+  if (auto info = co_await remote_stat(ch, dst); info && info->type == wire::FileType::kDirectory) {
+    if (src_name == "-") co_return fail("destination " + dst + " is a directory", "name the file to write");
+    dst += "/" + base_name(src_name);
+  }
+  wire::FileRequest req;
+  req.op = wire::FileOp::kWrite;
+  req.path = dst;
+  req.mode = mode & 0777;
+  auto s = co_await ch.open(req);
+  if (!s) co_return fail("write " + dst + ": " + s.error().message());
+  stream_descriptor in(ex, src_fd);
+  std::vector<std::byte> buf(wire::kMaxPayload);
+  for (;;) {
+    boost::system::error_code ec;
+    size_t n = co_await in.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::eof || (!ec && n == 0)) break;
+    if (ec) co_return fail("read " + src_name + ": " + ec.message());
+    // Suspends until the sandbox granted credit: our reads follow its pace.
+    auto st = co_await (*s)->send_data(wire::StreamFd::kStdin, std::span(buf.data(), n));
+    if (!st) co_return fail("copy to the sandbox: " + st.error().message());
+  }
+  (void)co_await (*s)->send_eof(wire::StreamFd::kStdin);
+  for (;;) {
+    auto msg = co_await (*s)->receive();
+    if (msg.kind == wire::Incoming::Kind::kMessage) {
+      if (auto* done = std::get_if<wire::FileDone>(&msg.message)) {
+        (*s)->finish();
+        co_return done->err == 0 ? 0 : fail(file_error("write " + dst + " in the sandbox", *done));
+      }
+    } else if (msg.kind == wire::Incoming::Kind::kReset || msg.kind == wire::Incoming::Kind::kClosed) {
+      co_return fail("write " + dst + ": the sandbox ended the request: " + msg.reason);
+    }
+  }
+}
+
+asio::awaitable<int> copy_out(wire::Channel& ch, std::string src, std::string dst) {
+  auto ex = co_await asio::this_coro::executor;
+  auto info = co_await remote_stat(ch, src);
+  if (!info) co_return fail(info.error());
+  if (info->type == wire::FileType::kDirectory) co_return fail("copying directories is not supported yet", "copy the files one by one");
+  std::optional<stream_descriptor> out;
+  if (dst == "-") {
+    out.emplace(ex, ::fcntl(1, F_DUPFD_CLOEXEC, 3));
+  } else {
+    struct stat st {};
+    if (::stat(dst.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dst += "/" + base_name(src);
+    auto fd = sys::open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, info->mode & 0777 ? info->mode & 0777 : 0644);
+    if (!fd) co_return fail(fd.error());
+    out.emplace(ex, fd->release());
+  }
+  wire::FileRequest req;
+  req.op = wire::FileOp::kRead;
+  req.path = src;
+  auto s = co_await ch.open(req);
+  if (!s) co_return fail("read " + src + ": " + s.error().message());
+  for (;;) {
+    auto in = co_await (*s)->receive();
+    switch (in.kind) {
+      case wire::Incoming::Kind::kData: {
+        boost::system::error_code ec;
+        co_await asio::async_write(*out, asio::buffer(in.data), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+          (*s)->reset("local write failed");
+          co_return fail("write " + dst + ": " + ec.message());
+        }
+        (*s)->consume(in.data.size());  // credit back only once it is on disk
+        break;
+      }
+      case wire::Incoming::Kind::kEof:
+        break;
+      case wire::Incoming::Kind::kMessage:
+        if (auto* done = std::get_if<wire::FileDone>(&in.message)) {
+          (*s)->finish();
+          co_return done->err == 0 ? 0 : fail(file_error("read " + src + " in the sandbox", *done));
+        }
+        break;  // FileInfo: already known from the stat
+      case wire::Incoming::Kind::kReset:
+      case wire::Incoming::Kind::kClosed:
+        co_return fail("read " + src + ": the sandbox ended the request: " + in.reason);
+    }
+  }
+}
+
+}  // namespace
+
+int cmd_cp(const std::string& src_arg, const std::string& dst_arg) {
+  Endpoint src = parse_endpoint(src_arg), dst = parse_endpoint(dst_arg);
+  if (src.sandbox.empty() == dst.sandbox.empty())
+    return fail("exactly one side of hull cp must be NAME:/path", "e.g. hull cp ./file mybox:/workspace/file");
+  const Endpoint& remote = src.sandbox.empty() ? dst : src;
+  auto sb = find_sandbox(remote.sandbox);
+  if (!sb) return fail(sb.error());
+  if (sb->state.status != supervisor::SandboxStatus::kRunning)
+    return fail("sandbox '" + sb->name + "' is not running (status: " + supervisor::status_name(sb->state.status) + ")");
+  StdioFlagsGuard restore_flags;
+
+  if (!dst.sandbox.empty()) {
+    UniqueFd in;
+    mode_t mode = 0644;
+    if (src.path == "-") {
+      in.reset(::fcntl(0, F_DUPFD_CLOEXEC, 3));
+    } else {
+      auto fd = sys::open(src.path, O_RDONLY | O_CLOEXEC);
+      if (!fd) return fail(fd.error());
+      struct stat st {};
+      if (::fstat(fd->get(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return fail("copying directories is not supported yet", "copy the files one by one");
+        mode = st.st_mode & 0777;
+      }
+      in = std::move(*fd);
+    }
+    if (!in) return fail(sys_error("open the source"));
+    int fd = in.release();  // owned by the stream_descriptor from here
+    return run_session(sb->state.socket, "client", [&](wire::Channel& ch) {
+      return copy_in(ch, fd, dst.path, src.path, mode);
+    });
+  }
+  return run_session(sb->state.socket, "client", [&](wire::Channel& ch) { return copy_out(ch, src.path, dst.path); });
+}
+
+}  // namespace hull::cli

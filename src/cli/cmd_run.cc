@@ -1,0 +1,144 @@
+// `hull run`: validate flags → resolve the image → create the sandbox and
+// start its supervisor → attach to the main command (or print the name for
+// -d) → with --rm, wait for the supervisor to finish and remove the record.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/paths.h"
+#include "base/sys.h"
+#include "cli/client_session.h"
+#include "cli/commands.h"
+#include "cli/exec_client.h"
+#include "cli/sandbox_launch.h"
+#include "cli/sandbox_ref.h"
+#include "image/default_image.h"
+#include "supervisor/sandbox_record.h"
+
+namespace hull::cli {
+
+namespace {
+
+Status validate_env(const std::vector<std::string>& env) {
+  for (const auto& kv : env)
+    if (kv.find('=') == std::string::npos || kv.front() == '=')
+      return make_error("bad --env '" + kv + "'", "use --env KEY=VALUE");
+  return ok_status();
+}
+
+// Flags → the spec the supervisor will run. Every user error is caught
+// here, before anything is created on disk.
+Result<supervisor::SandboxSpec> build_spec(const RunOptions& o) {
+  supervisor::SandboxSpec spec;
+  if (o.process.command.empty())
+    return make_error("no command given", "usage: hull run [flags] -- CMD [ARGS...]");
+  spec.name = o.name.empty() ? generate_sandbox_name() : o.name;
+  if (!paths::valid_sandbox_name(spec.name))
+    return make_error("invalid --name '" + spec.name + "'",
+                      "use lowercase letters, digits, '-', '_', '.', starting with a letter or digit (max 63)");
+  // Cheap early check so a taken name fails before the image is resolved;
+  // the exclusive mkdir in create_sandbox() is still what decides.
+  if (sys::exists(paths::sandbox_dir(spec.name)))
+    return make_error("sandbox name '" + spec.name + "' is already in use (hull rm " + spec.name + ", or pick --name)");
+  if (o.backend == "microvm")
+    return make_error("the microvm backend is not available yet (issue 3)", "use --backend namespace");
+  spec.backend = backend::BackendKind::kNamespace;  // auto → namespace until microvm lands
+  if (o.image != "default")
+    return make_error("unknown image '" + o.image + "'", "only --image default exists for now");
+  spec.image = o.image;
+  if (!o.process.workdir.empty() && o.process.workdir.front() != '/')
+    return make_error("bad -w '" + o.process.workdir + "'", "the working directory must be an absolute path inside the sandbox");
+  if (!o.workspace.empty()) {
+    struct stat st {};
+    if (::stat(o.workspace.c_str(), &st) < 0)
+      return sys_error("workspace " + o.workspace, errno, "create it first or fix the path");
+    if (!S_ISDIR(st.st_mode)) return make_error("workspace " + o.workspace + " is not a directory", "pass a directory");
+    std::error_code ec;
+    spec.workspace = std::filesystem::canonical(o.workspace, ec).string();
+    if (ec) return sys_error("resolve workspace " + o.workspace, ec.value());
+  } else if (o.workspace_ro) {
+    return make_error("--workspace-ro needs --workspace DIR");
+  }
+  spec.workspace_ro = o.workspace_ro;
+  HULL_TRY(validate_env(o.process.env));
+  spec.env = o.process.env;
+  spec.command = o.process.command;
+  spec.workdir = !o.process.workdir.empty() ? o.process.workdir : (spec.workspace.empty() ? "/" : "/workspace");
+  spec.tty = o.process.tty;
+  spec.detach = o.detach;
+  spec.remove_on_exit = o.remove;
+  if (o.cpus < 0) return make_error("bad --cpus", "must be a positive number like 1 or 1.5");
+  spec.limits.cpus = o.cpus;
+  if (!o.memory.empty()) {
+    HULL_ASSIGN(spec.limits.memory_bytes, parse_size(o.memory));
+  }
+  if (!o.timeout.empty()) {
+    HULL_ASSIGN(spec.timeout_ms, parse_duration_ms(o.timeout));
+  }
+  return spec;
+}
+
+wire::ExecRequest main_request(const supervisor::SandboxSpec& spec) {
+  wire::ExecRequest r;
+  r.argv = spec.command;
+  // The supervisor fills the image's default environment; we only add what
+  // the user asked for and, for a PTY, the terminal type they are using.
+  if (spec.tty) {
+    const char* term = std::getenv("TERM");
+    r.env.push_back(std::string("TERM=") + (term != nullptr && *term != '\0' ? term : "xterm"));
+  }
+  r.env.insert(r.env.end(), spec.env.begin(), spec.env.end());
+  r.cwd = spec.workdir;
+  r.tty = spec.tty;
+  r.timeout_ms = spec.timeout_ms;
+  return r;
+}
+
+// --rm: the supervisor tears the sandbox down after the main command; we
+// wait for it to be gone, then remove the record.
+void remove_after_exit(const std::string& name) {
+  auto sb = find_sandbox(name);
+  if (!sb) return;
+  if (auto st = wait_supervisor_exit(*sb, std::chrono::seconds(30)); !st) {
+    fail(st.error());
+    return;
+  }
+  if (auto st = remove_sandbox_record(*sb); !st) fail(st.error().message(), "then hull rm " + name);
+}
+
+}  // namespace
+
+int cmd_run(const RunOptions& o) {
+  auto spec = build_spec(o);
+  if (!spec) return fail(spec.error());
+  auto rootfs = image::ensure_default_rootfs(2);
+  if (!rootfs) return fail("prepare the default image: " + rootfs.error().message(), "see hull doctor");
+  spec->rootfs = *rootfs;
+  spec->created_at = supervisor::now_rfc3339();
+
+  auto dir = create_sandbox(*spec);
+  if (!dir) return fail(dir.error());
+  if (auto st = start_supervisor(*dir); !st) {
+    int code = fail(st.error());
+    if (o.remove) remove_after_exit(spec->name);
+    return code;
+  }
+  if (o.detach) {
+    std::printf("%s\n", spec->name.c_str());
+    return 0;
+  }
+
+  auto state = supervisor::read_state(*dir);
+  if (!state) return fail("read the state of sandbox '" + spec->name + "': " + state.error().message());
+  AttachOptions attach{main_request(*spec), o.process.interactive, o.process.tty};
+  int code = run_session(state->socket, "run",
+                         [&](wire::Channel& ch) { return attach_exec(ch, attach); });
+  if (o.remove) remove_after_exit(spec->name);
+  return code;
+}
+
+}  // namespace hull::cli

@@ -1,0 +1,71 @@
+// The hull CLI's closed set of commands and their parsed options. main.cc
+// parses flags into these structs and dispatches with an exhaustive switch;
+// each cmd_*.cc implements one command and returns the process exit code.
+//
+// Exit codes: a command's own code for run/exec (128+signal, 127 not found,
+// 126 not executable); 125 for hull's own errors (bad flags, no such
+// sandbox, supervisor failure); 0/1 for the others.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace hull::cli {
+
+inline constexpr int kExitHullError = 125;
+
+enum class CommandKind { kRun, kExec, kLs, kInspect, kStop, kRm, kCp, kLogs, kDoctor, kImagePrepare, kSupervise };
+
+// Prints "hull: <what> — <next>" (one line, stderr) and returns 125.
+int fail(const std::string& what, const std::string& next = {});
+int fail(const Error& e);
+
+// Flags shared by run and exec: how the process is started and attached.
+struct ProcessFlags {
+  bool interactive = false;  // -i: forward our stdin
+  bool tty = false;          // -t: PTY inside, raw mode outside
+  std::vector<std::string> env;
+  std::string workdir;  // -w
+  std::vector<std::string> command;
+};
+
+struct RunOptions {
+  ProcessFlags process;
+  bool remove = false;  // --rm
+  bool detach = false;  // -d
+  std::string name;
+  std::string workspace;
+  bool workspace_ro = false;
+  double cpus = 0;
+  std::string memory;   // "512m"
+  std::string timeout;  // "30s"
+  std::string backend = "auto";
+  std::string image = "default";
+};
+int cmd_run(const RunOptions& o);
+
+struct ExecOptions {
+  ProcessFlags process;
+  std::string name;
+};
+int cmd_exec(const ExecOptions& o);
+
+int cmd_ls(bool json, bool all);
+int cmd_inspect(const std::string& name, bool json);
+int cmd_stop(const std::string& name);
+int cmd_rm(const std::vector<std::string>& names, bool force);
+int cmd_cp(const std::string& src, const std::string& dst);
+int cmd_logs(const std::string& name, bool follow, bool supervisor_log);
+int cmd_doctor(bool json);
+int cmd_image_prepare(bool print_path);
+int cmd_supervise(const std::string& dir, int ready_fd);
+
+// "512m" → bytes; "30s" → milliseconds. Errors name the bad value.
+Result<uint64_t> parse_size(const std::string& s);
+Result<uint32_t> parse_duration_ms(const std::string& s);
+
+}  // namespace hull::cli

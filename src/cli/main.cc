@@ -1,0 +1,180 @@
+// hull: command-line front end. Parses flags (CLI11) into the option structs
+// of commands.h and dispatches on the closed CommandKind set.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "cli/commands.h"
+#include "cli/sandbox_ref.h"
+
+namespace hull::cli {
+namespace {
+
+// Everything after the first "--" of `run`/`exec` is the command, untouched
+// (CLI11 would otherwise parse "sh -c ..." flags as ours).
+struct SplitArgs {
+  std::vector<std::string> ours;  // reversed, as CLI11's parse(vector) wants
+  std::optional<std::vector<std::string>> command;
+};
+
+SplitArgs split_argv(int argc, char** argv) {
+  SplitArgs s;
+  std::vector<std::string> head;
+  bool takes_command = argc > 1 && (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "exec") == 0);
+  for (int i = 1; i < argc; ++i) {
+    if (takes_command && !s.command && std::strcmp(argv[i], "--") == 0) {
+      s.command.emplace(argv + i + 1, argv + argc);
+      break;
+    }
+    head.emplace_back(argv[i]);
+  }
+  s.ours.assign(head.rbegin(), head.rend());
+  return s;
+}
+
+void add_process_flags(CLI::App* sub, ProcessFlags& p) {
+  sub->add_flag("-i,--interactive", p.interactive, "Keep stdin open and forward it");
+  sub->add_flag("-t,--tty", p.tty, "Allocate a pseudo-terminal");
+  sub->add_option("-e,--env", p.env, "Set an environment variable (KEY=VALUE), repeatable");
+  sub->add_option("-w,--workdir", p.workdir, "Working directory inside the sandbox");
+}
+
+}  // namespace
+
+int main_impl(int argc, char** argv) {
+  log::init("hull", "warn");
+  // A closed stdout (hull ... | head) must be an EPIPE we handle, not death.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"hull: run untrusted code in a sandbox and keep evidence of what happened"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(HULL_VERSION));
+  app.footer("Example: hull run --rm -it --workspace . -- bash");
+
+  RunOptions run;
+  auto* c_run = app.add_subcommand("run", "Create a sandbox and run a command in it");
+  add_process_flags(c_run, run.process);
+  c_run->add_flag("--rm", run.remove, "Remove the sandbox when the command ends");
+  c_run->add_flag("-d,--detach", run.detach, "Run in the background and print the sandbox name");
+  c_run->add_option("--name", run.name, "Sandbox name (default: hull-<6 hex>)");
+  c_run->add_option("--workspace", run.workspace, "Host directory mounted at /workspace");
+  c_run->add_flag("--workspace-ro", run.workspace_ro, "Mount the workspace read-only");
+  c_run->add_option("--cpus", run.cpus, "CPU limit, e.g. 1.5");
+  c_run->add_option("--memory", run.memory, "Memory limit, e.g. 512m or 2g");
+  c_run->add_option("--timeout", run.timeout, "Kill the command after this long, e.g. 30s, 5m, 1h");
+  c_run->add_option("--backend", run.backend, "namespace | microvm | auto")
+      ->check(CLI::IsMember({"namespace", "microvm", "auto"}));
+  c_run->add_option("--image", run.image, "Image to run (only 'default' for now)");
+  c_run->add_option("command", run.process.command, "Command and arguments (after --)");
+  c_run->footer("Example: hull run --rm --workspace . -- sh -c 'make test'");
+
+  ExecOptions exec;
+  auto* c_exec = app.add_subcommand("exec", "Run another command in a running sandbox");
+  add_process_flags(c_exec, exec.process);
+  c_exec->add_option("name", exec.name, "Sandbox name")->required();
+  c_exec->add_option("command", exec.process.command, "Command and arguments (after --)");
+  c_exec->footer("Example: hull exec -it mybox -- bash");
+
+  bool json = false, all = false, force = false, follow = false, sup_log = false, print_path = false;
+  std::string name, src, dst, dir;
+  std::vector<std::string> names;
+  int ready_fd = -1;
+
+  auto* c_ls = app.add_subcommand("ls", "List sandboxes");
+  c_ls->add_flag("--json", json, "Print JSON");
+  c_ls->add_flag("-a,--all", all, "Include stopped sandboxes");
+  c_ls->footer("Example: hull ls -a --json");
+
+  auto* c_inspect = app.add_subcommand("inspect", "Show everything on record about a sandbox");
+  c_inspect->add_flag("--json", json, "Print JSON");
+  c_inspect->add_option("name", name, "Sandbox name")->required();
+  c_inspect->footer("Example: hull inspect --json mybox");
+
+  auto* c_stop = app.add_subcommand("stop", "Stop a running sandbox");
+  c_stop->add_option("name", name, "Sandbox name")->required();
+  c_stop->footer("Example: hull stop mybox");
+
+  auto* c_rm = app.add_subcommand("rm", "Remove sandboxes");
+  c_rm->add_flag("-f,--force", force, "Stop running sandboxes first");
+  c_rm->add_option("names", names, "Sandbox names")->required();
+  c_rm->footer("Example: hull rm -f mybox");
+
+  auto* c_cp = app.add_subcommand("cp", "Copy a file between the host and a sandbox (NAME:/path; '-' = stdin/stdout)");
+  c_cp->add_option("src", src, "Source")->required();
+  c_cp->add_option("dst", dst, "Destination")->required();
+  c_cp->footer("Example: hull cp ./data.csv mybox:/workspace/data.csv");
+
+  auto* c_logs = app.add_subcommand("logs", "Print the output of a detached sandbox's main command");
+  c_logs->add_flag("-f,--follow", follow, "Keep printing until the sandbox ends");
+  c_logs->add_flag("--supervisor", sup_log, "Print the supervisor's log instead");
+  c_logs->add_option("name", name, "Sandbox name")->required();
+  c_logs->footer("Example: hull logs -f mybox");
+
+  auto* c_doctor = app.add_subcommand("doctor", "Check what this host supports");
+  c_doctor->add_flag("--json", json, "Print JSON");
+  c_doctor->footer("Example: hull doctor --json");
+
+  auto* c_image = app.add_subcommand("image", "Manage images");
+  c_image->require_subcommand(1);
+  auto* c_prepare = c_image->add_subcommand("prepare-default", "Build (or find) the default image");
+  c_prepare->add_flag("--print-path", print_path, "Print the rootfs path on stdout");
+  c_prepare->footer("Example: hull image prepare-default --print-path");
+
+  auto* c_sup = app.add_subcommand("__supervise", "internal: the per-sandbox supervisor");
+  c_sup->group("");  // hidden
+  c_sup->add_option("dir", dir)->required();
+  c_sup->add_option("--ready-fd", ready_fd)->required();
+
+  SplitArgs split = split_argv(argc, argv);
+  try {
+    app.parse(split.ours);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitHullError;
+  }
+
+  std::optional<CommandKind> kind;
+  if (c_run->parsed()) kind = CommandKind::kRun;
+  else if (c_exec->parsed()) kind = CommandKind::kExec;
+  else if (c_ls->parsed()) kind = CommandKind::kLs;
+  else if (c_inspect->parsed()) kind = CommandKind::kInspect;
+  else if (c_stop->parsed()) kind = CommandKind::kStop;
+  else if (c_rm->parsed()) kind = CommandKind::kRm;
+  else if (c_cp->parsed()) kind = CommandKind::kCp;
+  else if (c_logs->parsed()) kind = CommandKind::kLogs;
+  else if (c_doctor->parsed()) kind = CommandKind::kDoctor;
+  else if (c_prepare->parsed()) kind = CommandKind::kImagePrepare;
+  else if (c_sup->parsed()) kind = CommandKind::kSupervise;
+  if (!kind) return fail("no command given", "see hull --help");
+
+  if (split.command) {
+    auto& cmd = *kind == CommandKind::kRun ? run.process.command : exec.process.command;
+    if (!cmd.empty()) return fail("command given both before and after '--'", "put it after '--' only");
+    cmd = *split.command;
+  }
+  if (*kind != CommandKind::kSupervise) reap_dead_sandboxes();
+
+  switch (*kind) {
+    case CommandKind::kRun: return cmd_run(run);
+    case CommandKind::kExec: return cmd_exec(exec);
+    case CommandKind::kLs: return cmd_ls(json, all);
+    case CommandKind::kInspect: return cmd_inspect(name, json);
+    case CommandKind::kStop: return cmd_stop(name);
+    case CommandKind::kRm: return cmd_rm(names, force);
+    case CommandKind::kCp: return cmd_cp(src, dst);
+    case CommandKind::kLogs: return cmd_logs(name, follow, sup_log);
+    case CommandKind::kDoctor: return cmd_doctor(json);
+    case CommandKind::kImagePrepare: return cmd_image_prepare(print_path);
+    case CommandKind::kSupervise: return cmd_supervise(dir, ready_fd);
+  }
+  return kExitHullError;
+}
+
+}  // namespace hull::cli
+
+int main(int argc, char** argv) { return hull::cli::main_impl(argc, argv); }

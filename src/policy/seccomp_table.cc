@@ -1,0 +1,135 @@
+#include "policy/seccomp_table.h"
+
+#include <sched.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string_view>
+
+namespace hull::policy {
+
+namespace {
+
+using A = SeccompAction;
+constexpr SeccompArgMatch kAny{};
+constexpr SeccompArgMatch flag0(uint64_t f) { return {0, f, f, false}; }
+
+// clang-format off
+constexpr SeccompEntry kTable[] = {
+  // --- kernel modules, kexec, BPF, perf: direct kernel attack surface -------
+  {"init_module",       A::kErrno, EPERM, kAny, "loading kernel code is never a sandbox's business"},
+  {"finit_module",      A::kErrno, EPERM, kAny, "loading kernel code is never a sandbox's business"},
+  {"delete_module",     A::kErrno, EPERM, kAny, "unloading kernel code is never a sandbox's business"},
+  {"kexec_load",        A::kErrno, EPERM, kAny, "replaces the running kernel"},
+  {"kexec_file_load",   A::kErrno, EPERM, kAny, "replaces the running kernel"},
+  {"bpf",               A::kErrno, EPERM, kAny, "eBPF verifier/JIT is a large, frequently exploited surface"},
+  {"perf_event_open",   A::kErrno, EPERM, kAny, "perf leaks kernel addresses and has a long CVE history"},
+  {"io_uring_setup",    A::kErrno, EPERM, kAny, "io_uring ops bypass this filter and are a frequent exploit path"},
+  {"io_uring_enter",    A::kErrno, EPERM, kAny, "io_uring ops bypass this filter and are a frequent exploit path"},
+  {"io_uring_register", A::kErrno, EPERM, kAny, "io_uring ops bypass this filter and are a frequent exploit path"},
+  {"userfaultfd",       A::kErrno, EPERM, kAny, "lets a process stall kernel copies at will: race-exploit primitive"},
+  // --- kernel keyring: not namespaced, keyed by host uid --------------------
+  {"add_key",           A::kErrno, EPERM, kAny, "kernel keyrings are not namespaced and are shared per host uid"},
+  {"request_key",       A::kErrno, EPERM, kAny, "kernel keyrings are not namespaced and are shared per host uid"},
+  {"keyctl",            A::kErrno, EPERM, kAny, "kernel keyrings are not namespaced and are shared per host uid"},
+  // --- mount table: the backend built it; the sandbox may not rearrange it --
+  {"mount",             A::kErrno, EPERM, kAny, "the mount table is fixed by the backend (would undo read-only binds)"},
+  {"umount2",           A::kErrno, EPERM, kAny, "unmounting could reveal what the backend mounted over"},
+  {"pivot_root",        A::kErrno, EPERM, kAny, "the root is fixed by the backend"},
+  {"chroot",            A::kErrno, EPERM, kAny, "the root is fixed by the backend; chroot games aid escapes"},
+  {"move_mount",        A::kErrno, EPERM, kAny, "new mount API: same reason as mount"},
+  {"open_tree",         A::kErrno, EPERM, kAny, "new mount API: same reason as mount"},
+  {"fsopen",            A::kErrno, EPERM, kAny, "new mount API: same reason as mount"},
+  {"fsmount",           A::kErrno, EPERM, kAny, "new mount API: same reason as mount"},
+  {"fspick",            A::kErrno, EPERM, kAny, "new mount API: reconfigures existing superblocks"},
+  {"fsconfig",          A::kErrno, EPERM, kAny, "new mount API: same reason as mount"},
+  {"mount_setattr",     A::kErrno, EPERM, kAny, "would clear read-only/idmap attributes set by the backend"},
+  {"swapon",            A::kErrno, EPERM, kAny, "host memory management"},
+  {"swapoff",           A::kErrno, EPERM, kAny, "host memory management"},
+  {"quotactl",          A::kErrno, EPERM, kAny, "host filesystem quotas"},
+  // --- namespaces: no nesting, no joining -----------------------------------
+  {"setns",             A::kErrno, EPERM, kAny, "joining namespaces is how container escapes usually finish"},
+  {"unshare",           A::kErrno, EPERM, kAny, "nested user namespaces re-grant capabilities over new kernel surface"},
+  {"clone",             A::kErrno, EPERM, flag0(CLONE_NEWUSER),   "nested user namespace: re-grants capabilities"},
+  {"clone",             A::kErrno, EPERM, flag0(CLONE_NEWNS),     "new mount namespace: needs mount, which is denied"},
+  {"clone",             A::kErrno, EPERM, flag0(CLONE_NEWPID),    "nested pid namespace: not needed inside"},
+  {"clone",             A::kErrno, EPERM, flag0(CLONE_NEWNET),    "new network namespace: network stack surface"},
+  {"clone",             A::kErrno, EPERM, flag0(CLONE_NEWIPC),    "nested ipc namespace: not needed inside"},
+  {"clone",             A::kErrno, EPERM, flag0(CLONE_NEWUTS),    "nested uts namespace: not needed inside"},
+  {"clone",             A::kErrno, EPERM, flag0(CLONE_NEWCGROUP), "nested cgroup namespace: not needed inside"},
+  {"clone3",            A::kErrno, ENOSYS, kAny, "flags live in memory where seccomp cannot look; ENOSYS makes libc fall back to clone"},
+  // --- other processes and file handles -------------------------------------
+  {"ptrace",            A::kErrno, EPERM, kAny, "debuggers are opt-in: ptrace rewrites any same-uid process and was a seccomp bypass"},
+  {"process_vm_readv",  A::kErrno, EPERM, kAny, "reads another process's memory (ptrace without the ptrace)"},
+  {"process_vm_writev", A::kErrno, EPERM, kAny, "writes another process's memory (ptrace without the ptrace)"},
+  {"kcmp",              A::kErrno, EPERM, kAny, "compares kernel pointers of other processes: info leak"},
+  {"open_by_handle_at", A::kErrno, EPERM, kAny, "opens files by handle, bypassing the path walk (shocker escape)"},
+  {"name_to_handle_at", A::kErrno, EPERM, kAny, "produces the handles open_by_handle_at consumes"},
+  {"lookup_dcookie",    A::kErrno, EPERM, kAny, "profiling interface that resolves kernel dentry cookies"},
+  // --- host-wide state ------------------------------------------------------
+  {"reboot",            A::kErrno, EPERM, kAny, "host power state"},
+  {"syslog",            A::kErrno, EPERM, kAny, "kernel log leaks addresses and other tenants' messages"},
+  {"acct",              A::kErrno, EPERM, kAny, "host process accounting"},
+  {"settimeofday",      A::kErrno, EPERM, kAny, "the clock is host-wide (no time namespace here)"},
+  {"clock_settime",     A::kErrno, EPERM, kAny, "the clock is host-wide (no time namespace here)"},
+  {"clock_adjtime",     A::kErrno, EPERM, kAny, "the clock is host-wide (no time namespace here)"},
+  {"adjtimex",          A::kErrno, EPERM, kAny, "the clock is host-wide (no time namespace here)"},
+  {"iopl",              A::kErrno, EPERM, kAny, "raw I/O port access"},
+  {"ioperm",            A::kErrno, EPERM, kAny, "raw I/O port access"},
+  {"vhangup",           A::kErrno, EPERM, kAny, "hangs up the controlling terminal"},
+  {"personality",       A::kErrno, EPERM, {0, 0, 0, true}, "only PER_LINUX (0): other personas weaken ASLR/NX (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE)"},
+  // --- terminals ------------------------------------------------------------
+  {"ioctl",             A::kErrno, EPERM, {1, 0xffffffffu, TIOCSTI, false}, "TIOCSTI injects keystrokes into a terminal"},
+  {"ioctl",             A::kErrno, EPERM, {1, 0xffffffffu, TIOCLINUX, false}, "TIOCLINUX can paste console selections"},
+};
+// clang-format on
+
+const char* errno_text(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
+    default: return "errno";
+  }
+}
+
+}  // namespace
+
+std::span<const SeccompEntry> seccomp_table() { return kTable; }
+
+uint64_t seccomp_refused_clone_flags() {
+  uint64_t f = 0;
+  for (const auto& e : kTable) {
+    if (std::string_view(e.syscall) == "clone") f |= e.arg.value;
+  }
+  return f;
+}
+
+std::string render_seccomp_table() {
+  std::string out;
+  out += "# hull namespace backend seccomp policy\n";
+  out += "default: allow\n";
+  out += "non-native arch (i386, x32): kill process\n";
+  for (const auto& e : kTable) {
+    char line[512];
+    std::string action =
+        e.action == A::kKillProcess ? "kill" : std::string("errno ") + errno_text(e.err);
+    std::string cond = "-";
+    if (e.arg.not_equal) {
+      std::snprintf(line, sizeof line, "arg%u != %#llx", e.arg.index,
+                    static_cast<unsigned long long>(e.arg.value));
+      cond = line;
+    } else if (e.arg.mask != 0) {
+      std::snprintf(line, sizeof line, "arg%u & %#llx == %#llx", e.arg.index,
+                    static_cast<unsigned long long>(e.arg.mask),
+                    static_cast<unsigned long long>(e.arg.value));
+      cond = line;
+    }
+    std::snprintf(line, sizeof line, "%-18s %-12s %-28s # %s\n", e.syscall, action.c_str(),
+                  cond.c_str(), e.reason);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace hull::policy

@@ -1,0 +1,187 @@
+// JSON forms of spec.json / state.json. Both files are written by hull itself
+// (CLI, supervisor), so reading is lenient about missing fields (defaults keep
+// older records readable) but strict about types: a field of the wrong type
+// means the file is corrupt, and we say which file.
+#include "supervisor/sandbox_record.h"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "base/sys.h"
+
+namespace hull::supervisor {
+
+namespace {
+
+// ordered_json keeps fields in the order written, so `hull inspect --json`
+// and the files on disk read top-down in a sensible order.
+using Json = nlohmann::ordered_json;
+
+template <class T>
+void read_field(const Json& j, const char* key, T& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  out = it->template get<T>();
+}
+
+}  // namespace
+
+const char* status_name(SandboxStatus s) {
+  switch (s) {
+    case SandboxStatus::kCreating: return "creating";
+    case SandboxStatus::kBooting: return "booting";
+    case SandboxStatus::kRunning: return "running";
+    case SandboxStatus::kStopping: return "stopping";
+    case SandboxStatus::kExited: return "exited";
+    case SandboxStatus::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+Result<SandboxStatus> parse_status(const std::string& s) {
+  for (auto st : {SandboxStatus::kCreating, SandboxStatus::kBooting, SandboxStatus::kRunning,
+                  SandboxStatus::kStopping, SandboxStatus::kExited, SandboxStatus::kFailed}) {
+    if (s == status_name(st)) return st;
+  }
+  return make_error("parse sandbox status", "unknown status \"" + s + "\"");
+}
+
+std::string spec_path(const std::string& sandbox_dir) { return sandbox_dir + "/spec.json"; }
+std::string state_path(const std::string& sandbox_dir) { return sandbox_dir + "/state.json"; }
+
+std::string spec_to_json(const SandboxSpec& s) {
+  Json j;
+  j["name"] = s.name;
+  j["backend"] = backend::backend_name(s.backend);
+  j["rootfs"] = s.rootfs;
+  j["image"] = s.image;
+  j["workspace"] = s.workspace;
+  j["workspace_ro"] = s.workspace_ro;
+  j["command"] = s.command;
+  j["env"] = s.env;
+  j["workdir"] = s.workdir;
+  j["tty"] = s.tty;
+  j["detach"] = s.detach;
+  j["remove_on_exit"] = s.remove_on_exit;
+  j["timeout_ms"] = s.timeout_ms;
+  j["limits"] = Json{{"cpus", s.limits.cpus},
+                     {"memory_bytes", s.limits.memory_bytes},
+                     {"pids", s.limits.pids}};
+  j["created_at"] = s.created_at;
+  return j.dump(2) + "\n";
+}
+
+std::string state_to_json(const SandboxState& s) {
+  Json j;
+  j["status"] = status_name(s.status);
+  j["supervisor_pid"] = s.supervisor_pid;
+  j["boundary_pid"] = s.boundary_pid;
+  j["tier"] = s.tier;
+  j["socket"] = s.socket;
+  j["exit_code"] = s.exit_code ? Json(*s.exit_code) : Json(nullptr);
+  j["error"] = s.error;
+  j["started_at"] = s.started_at;
+  j["finished_at"] = s.finished_at;
+  Json limits = Json::object();
+  for (const auto& [k, v] : s.limits_report) limits[k] = v;
+  j["limits_report"] = limits;
+  return j.dump(2) + "\n";
+}
+
+namespace {
+
+Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& path) {
+  try {
+    Json j = Json::parse(text);
+    if (!j.is_object()) return make_error("read " + path, "not a JSON object");
+    SandboxSpec s;
+    read_field(j, "name", s.name);
+    std::string be = "namespace";
+    read_field(j, "backend", be);
+    auto kind = backend::parse_backend(be);
+    if (!kind) return make_error("read " + path, "unknown backend \"" + be + "\"");
+    s.backend = *kind;
+    read_field(j, "rootfs", s.rootfs);
+    read_field(j, "image", s.image);
+    read_field(j, "workspace", s.workspace);
+    read_field(j, "workspace_ro", s.workspace_ro);
+    read_field(j, "command", s.command);
+    read_field(j, "env", s.env);
+    read_field(j, "workdir", s.workdir);
+    read_field(j, "tty", s.tty);
+    read_field(j, "detach", s.detach);
+    read_field(j, "remove_on_exit", s.remove_on_exit);
+    read_field(j, "timeout_ms", s.timeout_ms);
+    if (auto it = j.find("limits"); it != j.end() && it->is_object()) {
+      read_field(*it, "cpus", s.limits.cpus);
+      read_field(*it, "memory_bytes", s.limits.memory_bytes);
+      read_field(*it, "pids", s.limits.pids);
+    }
+    read_field(j, "created_at", s.created_at);
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error("read " + path, std::string("corrupt JSON: ") + e.what());
+  }
+}
+
+Result<SandboxState> state_from_json(const std::string& text, const std::string& path) {
+  try {
+    Json j = Json::parse(text);
+    if (!j.is_object()) return make_error("read " + path, "not a JSON object");
+    SandboxState s;
+    std::string status = "creating";
+    read_field(j, "status", status);
+    auto st = parse_status(status);
+    if (!st) return make_error("read " + path, st.error().detail);
+    s.status = *st;
+    read_field(j, "supervisor_pid", s.supervisor_pid);
+    read_field(j, "boundary_pid", s.boundary_pid);
+    read_field(j, "tier", s.tier);
+    read_field(j, "socket", s.socket);
+    if (auto it = j.find("exit_code"); it != j.end() && !it->is_null()) {
+      s.exit_code = it->get<int>();
+    }
+    read_field(j, "error", s.error);
+    read_field(j, "started_at", s.started_at);
+    read_field(j, "finished_at", s.finished_at);
+    if (auto it = j.find("limits_report"); it != j.end() && it->is_object()) {
+      for (const auto& [k, v] : it->items()) s.limits_report.emplace_back(k, v.get<std::string>());
+    }
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error("read " + path, std::string("corrupt JSON: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Status write_spec(const std::string& sandbox_dir, const SandboxSpec& spec) {
+  return sys::write_file_atomic(spec_path(sandbox_dir), spec_to_json(spec), 0644);
+}
+
+Result<SandboxSpec> read_spec(const std::string& sandbox_dir) {
+  std::string path = spec_path(sandbox_dir);
+  HULL_ASSIGN(std::string text, sys::read_file(path, 1u << 20));
+  return spec_from_json(text, path);
+}
+
+Status write_state(const std::string& sandbox_dir, const SandboxState& state) {
+  return sys::write_file_atomic(state_path(sandbox_dir), state_to_json(state), 0644);
+}
+
+Result<SandboxState> read_state(const std::string& sandbox_dir) {
+  std::string path = state_path(sandbox_dir);
+  HULL_ASSIGN(std::string text, sys::read_file(path, 1u << 20));
+  return state_from_json(text, path);
+}
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace hull::supervisor

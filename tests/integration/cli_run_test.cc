@@ -1,0 +1,101 @@
+// `hull run` end to end: exit codes, isolation as seen from inside, the
+// workspace mount, and that the image is never modified.
+#include <filesystem>
+#include <fstream>
+
+#include "cli_harness.h"
+
+namespace hull::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliRun : public CliTest {};
+
+TEST_F(CliRun, PrintsOutputAndExitsWithTheCommandsCode) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--", "sh", "-c", "echo hi; exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_EQ(r.out, "hi\n");
+}
+
+TEST_F(CliRun, CommandNotFoundExits127) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--", "no-such-command-hull"});
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+}
+
+TEST_F(CliRun, StdinIsForwardedWithDashI) {
+  HULL_REQUIRE_IMAGE();
+  HullOptions o;
+  o.stdin_data = "hello from the host\n";
+  auto r = run_hull({"run", "--rm", "-i", "--", "cat"}, o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello from the host\n");
+}
+
+TEST_F(CliRun, ProcShowsOnlyTheSandboxesProcesses) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--", "sh", "-c", "ls /proc | grep -c '^[0-9]'"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int n = std::stoi(r.out);
+  EXPECT_GE(n, 1);
+  EXPECT_LE(n, 6) << "pids visible in the sandbox: " << r.out;
+}
+
+TEST_F(CliRun, HostnameIsTheSandboxName) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--name", "box-1", "--", "cat", "/etc/hostname"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "box-1\n");
+}
+
+TEST_F(CliRun, HostFilesOutsideTheWorkspaceAreInvisible) {
+  HULL_REQUIRE_IMAGE();
+  std::string marker = home_ + "/host-only-marker";
+  std::ofstream(marker) << "secret";
+  auto r = run_hull({"run", "--rm", "--", "sh", "-c", "test -e '" + marker + "' && echo visible || echo hidden"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hidden\n");
+}
+
+TEST_F(CliRun, WorkspaceIsMountedWritable) {
+  HULL_REQUIRE_IMAGE();
+  fs::create_directories(home_ + "/ws");
+  auto r = run_hull({"run", "--rm", "--workspace", home_ + "/ws", "--", "touch", "/workspace/x"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(home_ + "/ws/x"));
+}
+
+TEST_F(CliRun, ReadOnlyWorkspaceRejectsWrites) {
+  HULL_REQUIRE_IMAGE();
+  fs::create_directories(home_ + "/ws");
+  auto r = run_hull({"run", "--rm", "--workspace", home_ + "/ws", "--workspace-ro", "--", "touch", "/workspace/x"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_FALSE(fs::exists(home_ + "/ws/x"));
+}
+
+TEST_F(CliRun, WritesInsideDoNotChangeTheImage) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--", "sh", "-c", "echo changed > /etc/hull-cli-test-foo && cat /etc/hull-cli-test-foo"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "changed\n");
+  EXPECT_FALSE(fs::exists(rootfs_ + "/etc/hull-cli-test-foo"));
+}
+
+TEST_F(CliRun, RmLeavesNoSandboxRecord) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--name", "gone", "--", "true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(home_ + "/state/sandboxes/gone"));
+}
+
+TEST_F(CliRun, DashTGivesAPseudoTerminal) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull_in_pty({"run", "--rm", "-t", "--", "tty"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("/dev/pts/"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace hull::testing
