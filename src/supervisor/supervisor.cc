@@ -138,11 +138,16 @@ void Supervisor::forward_health(const std::weak_ptr<ClientConn>& from) {
 
 std::string Supervisor::agent_failure_reason() const {
   if (!boot_abort_.empty()) return boot_abort_;
+  const bool violated = agent_run_result_ && !agent_run_result_->ok() &&
+                        !wire::is_transport_error(agent_run_result_->error());
+  if (violated) return "agent misbehaved: " + agent_run_result_->error().message();
+  // A dead agent breaks the channel too (EOF, EPIPE); say it died rather
+  // than blame the bytes it did not send.
+  if (boundary_exited_.is_set()) return "sandbox died during boot (its agent exited)";
   if (agent_run_result_ && !agent_run_result_->ok()) {
-    return "agent misbehaved: " + agent_run_result_->error().message();
+    return "channel to the agent failed: " + agent_run_result_->error().message();
   }
   if (agent_ && !agent_->failure().empty()) return "agent misbehaved: " + agent_->failure();
-  if (boundary_exited_.is_set()) return "sandbox died during boot";
   return "agent closed the channel before it was ready";
 }
 
@@ -217,8 +222,12 @@ asio::awaitable<Status> Supervisor::wait_for_ready() {
 
   auto hello = co_await agent_->handshake(
       wire::Hello{wire::kProtocolVersion, "supervisor", std::string("hull-supervisor ") + HULL_VERSION});
-  if (!hello) co_return make_error("agent handshake", agent_failure_reason() + " (" +
-                                                          hello.error().message() + ")");
+  if (!hello) {
+    // The channel breaks a moment before the exit is visible on the pidfd.
+    if (wire::is_transport_error(hello.error())) co_await boundary_exited_.wait(kExitSettle);
+    co_return make_error("agent handshake",
+                         agent_failure_reason() + " (" + hello.error().message() + ")");
+  }
   if (hello->role != "agent") {
     co_return make_error("agent handshake", "agent misbehaved: peer role is \"" +
                                                 one_line(hello->role) + "\", not \"agent\"");
@@ -227,17 +236,14 @@ asio::awaitable<Status> Supervisor::wait_for_ready() {
     agent_run_result_ = st;
     agent_run_done_.notify();
     if (stopping() || state_.status != SandboxStatus::kRunning) return;
-    if (!st) {
-      agent_violation(st.error().message());
-    } else {
-      stop(Outcome{true, "sandbox died (agent closed its channel)", std::nullopt});
-    }
+    asio::co_spawn(executor(), judge_channel_end(st), asio::detached);
   });
 
   auto msg = co_await agent_->receive_control();
   if (!msg) {
     // The read loop has the real reason; it ends right after the channel does.
     co_await agent_run_done_.wait(1s);
+    co_await boundary_exited_.wait(kExitSettle);
     co_return make_error("wait for agent ready", agent_failure_reason());
   }
   if (!std::holds_alternative<wire::Ready>(*msg)) {
@@ -249,6 +255,25 @@ asio::awaitable<Status> Supervisor::wait_for_ready() {
   log::info("agent ready (hostname {}, kernel {}, {})", one_line(ready.hostname),
             one_line(ready.kernel), one_line(hello->software));
   co_return ok_status();
+}
+
+asio::awaitable<void> Supervisor::judge_channel_end(Status st) {
+  // A channel that ends because the agent died is a death, not a violation;
+  // the pidfd says which a moment after the channel does. What the agent
+  // sent wrong is a violation whatever happens to it next.
+  if (!st && !wire::is_transport_error(st.error())) {
+    agent_violation(st.error().message());
+    co_return;
+  }
+  co_await boundary_exited_.wait(kExitSettle);
+  if (stopping()) co_return;
+  if (boundary_exited_.is_set()) {
+    stop(Outcome{true, "sandbox died (its agent exited)", std::nullopt});
+  } else if (!st) {
+    agent_violation(st.error().message());
+  } else {
+    stop(Outcome{true, "sandbox died (agent closed its channel)", std::nullopt});
+  }
 }
 
 Status Supervisor::listen() {

@@ -106,6 +106,11 @@ class Supervisor {
   void write_state_logged();
   void report_ready(const std::string& line);
   std::string agent_failure_reason() const;
+  // Decides, once the agent channel has ended, whether the sandbox died or
+  // its agent broke the protocol.
+  asio::awaitable<void> judge_channel_end(Status channel_result);
+  // How long a broken channel waits for the boundary's exit to show.
+  static constexpr std::chrono::milliseconds kExitSettle{1000};
 
   asio::io_context& io_;
   std::string dir_;

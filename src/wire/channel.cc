@@ -45,4 +45,9 @@ void Channel::close(const std::string& why) { core_->close(why); }
 bool Channel::is_open() const { return core_->is_open(); }
 std::string Channel::failure() const { return core_->failure(); }
 
+bool is_transport_error(const Error& e) {
+  // The ops ChannelCore uses for I/O failures (channel_core.cc).
+  return e.op == "read from channel" || e.op == "write to channel" || e.op == "channel transport";
+}
+
 }  // namespace hull::wire

@@ -134,4 +134,9 @@ class Channel {
   std::shared_ptr<ChannelCore> core_;
 };
 
+// Whether a channel error came from the byte stream itself (EOF mid-frame
+// excluded: that is a violation) rather than from what the peer sent — a
+// peer that died looks like this, a peer that lied does not.
+bool is_transport_error(const Error& e);
+
 }  // namespace hull::wire

@@ -167,8 +167,18 @@ asio::awaitable<ExecOutcome> exec_collect(wire::Channel& ch, wire::ExecRequest r
     co_return o;
   }
   auto& stream = **s;
-  if (!input.empty()) (void)co_await stream.send_data(wire::StreamFd::kStdin, as_bytes(input));
-  (void)co_await stream.send_eof(wire::StreamFd::kStdin);
+  // Stdin is fed concurrently with reading the output: a process like `cat`
+  // stops reading input while its output waits for credit, so sending all of
+  // it first would deadlock (by design: that is the backpressure).
+  std::shared_ptr<wire::Stream> keep = *s;
+  auto feeding = std::make_shared<std::string>(std::move(input));
+  asio::co_spawn(
+      co_await asio::this_coro::executor,
+      [keep, feeding]() -> asio::awaitable<void> {
+        if (!feeding->empty()) (void)co_await keep->send_data(wire::StreamFd::kStdin, as_bytes(*feeding));
+        (void)co_await keep->send_eof(wire::StreamFd::kStdin);
+      },
+      asio::detached);
   co_await collect(stream, o);
   stream.finish();
   co_return o;
