@@ -129,21 +129,17 @@ asio::awaitable<int> pump_output(std::shared_ptr<Attach> a) {
 }  // namespace
 
 int exit_code_of(const wire::ExecExit& e) {
+  // Say why on stderr; the status itself is the one the supervisor records.
   switch (e.spawn_error) {
-    case wire::SpawnError::kNone:
-      break;
-    case wire::SpawnError::kNotFound:
-      fail(e.error.empty() ? "command not found" : e.error);
-      return 127;
+    case wire::SpawnError::kNone: break;
+    case wire::SpawnError::kNotFound: fail(e.error.empty() ? "command not found" : e.error); break;
     case wire::SpawnError::kNotExecutable:
       fail(e.error.empty() ? "command not executable" : e.error);
-      return 126;
-    case wire::SpawnError::kOther:
-      return fail("could not start the command: " + e.error);
+      break;
+    case wire::SpawnError::kOther: fail("could not start the command: " + e.error); break;
   }
   if (e.timed_out) fail("the command timed out and was killed", "raise --timeout if it needs longer");
-  if (e.signal > 0) return 128 + e.signal;
-  return e.exit_code;
+  return wire::shell_exit_status(e);
 }
 
 asio::awaitable<int> attach_exec(wire::Channel& ch, AttachOptions opts) {

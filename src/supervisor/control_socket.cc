@@ -99,7 +99,7 @@ asio::awaitable<void> handle_stream(std::shared_ptr<ClientConn> c, wire::Channel
                                           [c] { return !c->closed && c->ch.is_open(); });
   if (!is_main) co_return;
   if (res.exit) {
-    sup.main_command_ended(exit_status_of(*res.exit), res.exit->error);
+    sup.main_command_ended(wire::shell_exit_status(*res.exit), res.exit->error);
   } else {
     sup.main_command_ended(std::nullopt, "main command aborted: " + res.aborted);
   }

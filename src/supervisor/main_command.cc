@@ -51,24 +51,6 @@ class MainLog {
 
 }  // namespace
 
-// Shell conventions, so `hull run ...; echo $?` reads like running it locally:
-//   exited normally          → its exit code
-//   killed by signal N       → 128 + N
-//   --timeout expired        → 124 (as timeout(1))
-//   not found                → 127, not executable → 126 (as sh)
-//   other spawn failure      → 125 (as docker/podman "could not run")
-int exit_status_of(const wire::ExecExit& e) {
-  switch (e.spawn_error) {
-    case wire::SpawnError::kNotFound: return 127;
-    case wire::SpawnError::kNotExecutable: return 126;
-    case wire::SpawnError::kOther: return 125;
-    case wire::SpawnError::kNone: break;
-  }
-  if (e.timed_out) return 124;
-  if (e.signal != 0) return 128 + e.signal;
-  return e.exit_code;
-}
-
 asio::awaitable<void> run_detached_main(Supervisor& sup) {
   const SandboxSpec& spec = sup.spec();
   wire::ExecRequest req;
@@ -101,7 +83,7 @@ asio::awaitable<void> run_detached_main(Supervisor& sup) {
                     std::get<wire::ExecStarted>(in.message).pid);
         } else if (auto* e = std::get_if<wire::ExecExit>(&in.message)) {
           s->finish();
-          sup.main_command_ended(exit_status_of(*e), e->error);
+          sup.main_command_ended(wire::shell_exit_status(*e), e->error);
           co_return;
         } else {
           sup.agent_violation(std::string("main command stream: unexpected ") +

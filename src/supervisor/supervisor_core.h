@@ -172,7 +172,6 @@ void abort_relay(RelayPair& r, const std::string& why);
 
 // ---- main_command.cc --------------------------------------------------------
 // Shell-style exit status of an ExecExit (see main_command.cc for the table).
-int exit_status_of(const wire::ExecExit& e);
 // Detach mode: run spec.command, output to dir/main.log (capped), then stop.
 asio::awaitable<void> run_detached_main(Supervisor& sup);
 

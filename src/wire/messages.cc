@@ -348,4 +348,16 @@ Result<Message> decode_message(std::span<const std::byte> payload) try {
   return invalid(std::string("internal: ") + e.what());
 }
 
+int shell_exit_status(const ExecExit& e) {
+  switch (e.spawn_error) {
+    case SpawnError::kNotFound: return 127;
+    case SpawnError::kNotExecutable: return 126;
+    case SpawnError::kOther: return 125;
+    case SpawnError::kNone: break;
+  }
+  if (e.timed_out) return 124;
+  if (e.signal != 0) return 128 + e.signal;
+  return e.exit_code;
+}
+
 }  // namespace hull::wire

@@ -116,4 +116,11 @@ Result<Message> decode_message(std::span<const std::byte> payload);
 
 const char* message_name(const Message& m);
 
+// The shell-convention status of an ended command, so `hull run ...; echo $?`
+// reads like running it locally:
+//   exited normally → its code;  killed by signal N → 128 + N;
+//   timed out → 124 (as timeout(1));  not found → 127, not executable → 126
+//   (as sh);  other spawn failure → 125 (as docker/podman "could not run").
+int shell_exit_status(const ExecExit& e);
+
 }  // namespace hull::wire

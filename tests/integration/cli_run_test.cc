@@ -14,9 +14,23 @@ class CliRun : public CliTest {};
 
 TEST_F(CliRun, PrintsOutputAndExitsWithTheCommandsCode) {
   HULL_REQUIRE_IMAGE();
-  auto r = run_hull({"run", "--rm", "--", "sh", "-c", "echo hi; exit 7"});
+  auto r = run_hull({"run", "--backend", "namespace", "--", "sh", "-c", "echo hi; exit 7"});
   EXPECT_EQ(r.exit_code, 7) << r.err;
   EXPECT_EQ(r.out, "hi\n");
+}
+
+TEST_F(CliRun, NotExecutableExits126) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--", "/etc/hostname"});
+  EXPECT_EQ(r.exit_code, 126) << r.err;
+  EXPECT_NE(r.err.find("/etc/hostname"), std::string::npos) << r.err;
+}
+
+TEST_F(CliRun, TimeoutKillsTheCommandAndExits124) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--timeout", "1s", "--", "sleep", "100"});
+  EXPECT_EQ(r.exit_code, 124) << r.err;
+  EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;
 }
 
 TEST_F(CliRun, CommandNotFoundExits127) {
