@@ -55,6 +55,50 @@ TEST_F(CliLifecycle, DetachedSandboxCanBeExecListedAndRemovedWithoutLeftovers) {
   EXPECT_TRUE(mounts_under(home_).empty());
 }
 
+// The cgroup directories a process is in, below the hierarchies' mount points.
+std::vector<std::string> cgroup_dirs_of(int pid) {
+  std::vector<std::string> dirs;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/cgroup");
+  std::string line;
+  while (std::getline(f, line)) {
+    // "4:memory:/a/b" (v1) or "0::/a/b" (v2)
+    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    std::string ctrl = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+    if (path.find("hull-") == std::string::npos) continue;
+    if (ctrl.empty()) {
+      dirs.push_back("/sys/fs/cgroup/unified" + path);
+      dirs.push_back("/sys/fs/cgroup" + path);
+    } else {
+      dirs.push_back("/sys/fs/cgroup/" + ctrl.substr(0, ctrl.find(',')) + path);
+    }
+  }
+  return dirs;
+}
+
+TEST_F(CliLifecycle, KilledSupervisorsRemainsAreReapedByTheNextCommand) {
+  HULL_REQUIRE_IMAGE();
+  start_sleeper("k");
+  auto info = inspect_json("k");
+  int supervisor_pid = info["state"].value("supervisor_pid", 0);
+  int boundary_pid = info["state"].value("boundary_pid", 0);
+  ASSERT_GT(supervisor_pid, 0);
+  ASSERT_GT(boundary_pid, 0);
+  auto cgroups = cgroup_dirs_of(boundary_pid);
+  EXPECT_FALSE(cgroups.empty()) << "the sandbox should be in its own cgroups";
+
+  ASSERT_EQ(::kill(supervisor_pid, SIGKILL), 0);
+  auto ls = ls_json(true);
+  ASSERT_EQ(ls.size(), 1u);
+  EXPECT_EQ(ls[0]["status"], "failed");
+  auto rm = run_hull({"rm", "k"});
+  EXPECT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_FALSE(supervisor::testing::process_running(boundary_pid));
+  EXPECT_TRUE(processes_mentioning(home_).empty());
+  EXPECT_TRUE(mounts_under(home_).empty());
+  for (const auto& d : cgroups) EXPECT_FALSE(fs::exists(d)) << "cgroup left behind: " << d;
+}
+
 TEST_F(CliLifecycle, RmRefusesARunningSandboxWithoutForce) {
   HULL_REQUIRE_IMAGE();
   start_sleeper("busy");
