@@ -7,10 +7,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "agent_harness.h"
 
 namespace hull::agent_test {
 namespace {
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
 
 TEST(AgentFlow, LargeOutputArrivesIntactWhileAgentMemoryStaysBounded) {
   constexpr uint64_t kBytes = 200ull << 20;
@@ -85,6 +93,14 @@ TEST(AgentFlow, WithheldCreditStopsTheProducingProcess) {
     // State, not timing: the producer's written-bytes counter must stop
     // moving while it is still alive (blocked on its full pipe). The wait
     // only decides that we have looked long enough.
+    // First let the producer fill what it may (the pipe and the agent's
+    // buffer): it ends up asleep in (anon_)pipe_write. Bounded wait for that.
+    auto blocked_on_pipe = [&] {
+      std::string w = read_text_file("/proc/" + std::to_string(*pid) + "/wchan");
+      return w.size() >= 10 && w.compare(w.size() - 10, 10, "pipe_write") == 0;
+    };
+    for (int i = 0; i < 1000 && !blocked_on_pipe(); ++i) co_await sleep_for(10ms);
+    EXPECT_TRUE(blocked_on_pipe());
     const long long w1 = bytes_written(*pid);
     co_await sleep_for(500ms);
     const long long w2 = bytes_written(*pid);
