@@ -2,6 +2,9 @@
 //
 //   hull-agent --channel-fd N     serve the channel on an inherited stream socket
 //   hull-agent --device PATH      ... or on a character device (virtio-serial)
+//   /init (PID 1, no arguments)   microVM guest: build the root from the
+//                                 kernel command line, then serve the
+//                                 virtio-serial channel (see vm_init.h)
 //
 // Also works as an ordinary process (tests): then it becomes a child
 // subreaper instead of init and skips the PID-1-only duties.
@@ -21,6 +24,7 @@
 #include <string_view>
 
 #include "agent/agent.h"
+#include "agent/vm_init.h"
 #include "base/sys.h"
 
 namespace {
@@ -80,10 +84,28 @@ Result<UniqueFd> open_channel(const Args& a) {
   return UniqueFd(a.channel_fd);
 }
 
+// How the process ends. In a VM, PID 1 exiting would panic the guest kernel,
+// so the VM is powered off instead (the host sees the console line).
+[[noreturn]] void finish(bool vm, int code, const std::string& why) {
+  std::fflush(stderr);
+  if (vm) vm_power_off(why);
+  ::_exit(code);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args args = parse_args(argc, argv);
+  const bool vm = is_vm_init(argc, argv);
+  Args args;
+  if (vm) {
+    // An escaped exception must not kill PID 1 either.
+    std::set_terminate([] { vm_power_off("vm init: uncaught exception"); });
+    auto device = vm_init();
+    if (!device) vm_power_off("vm init: " + device.error().message());
+    args.device = *device;
+  } else {
+    args = parse_args(argc, argv);
+  }
   ensure_stdio();
   // A child that closes its stdin must be an EPIPE for us, not our death.
   ::signal(SIGPIPE, SIG_IGN);
@@ -107,7 +129,7 @@ int main(int argc, char** argv) {
   auto fd = open_channel(args);
   if (!fd) {
     log_line(fd.error().message());
-    return 1;
+    finish(vm, 1, "cannot open the channel");
   }
 
   boost::asio::io_context io(1);
@@ -127,6 +149,5 @@ int main(int argc, char** argv) {
   }
   // Exit without unwinding: detached coroutines still reference the agent,
   // and as PID 1 our exit tears the namespace down anyway.
-  std::fflush(stderr);
-  ::_exit(code);
+  finish(vm, code, "agent exited with code " + std::to_string(code));
 }

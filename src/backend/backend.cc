@@ -1,6 +1,7 @@
 // Names, parsing and the factory: the parts of backend.h every backend shares.
 #include "backend/backend.h"
 
+#include "backend/microvm/microvm_backend.h"
 #include "backend/namespace/namespace_backend.h"
 
 namespace hull::backend {
@@ -33,8 +34,7 @@ Result<std::unique_ptr<Backend>> make_backend(BackendKind kind) {
     case BackendKind::kNamespace:
       return std::unique_ptr<Backend>(std::make_unique<NamespaceBackend>());
     case BackendKind::kMicrovm:
-      return make_error("backend microvm",
-                        "not yet available in this build; use --backend namespace");
+      return std::unique_ptr<Backend>(std::make_unique<MicrovmBackend>());
   }
   return make_error("backend", "unknown kind");
 }

@@ -86,5 +86,7 @@ struct Probe {
   std::string detail;  // "cgroup v1 at /sys/fs/cgroup/memory" / why missing + fix
 };
 std::vector<Probe> probe_namespace_backend();
+// qemu, guest kernel, cpio, mkfs.ext4, and which accelerator (tier) applies.
+std::vector<Probe> probe_microvm_backend();
 
 }  // namespace hull::backend

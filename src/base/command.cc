@@ -1,5 +1,7 @@
 #include "base/command.h"
 
+#include <fcntl.h>
+
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -30,6 +32,11 @@ Command& Command::env(std::string kv) {
 }
 Command& Command::cwd(std::string dir) {
   cwd_ = std::move(dir);
+  return *this;
+}
+
+Command& Command::stdin_from(std::string path) {
+  stdin_path_ = std::move(path);
   return *this;
 }
 Command& Command::capture_stdout(size_t max_bytes) {
@@ -86,6 +93,7 @@ Result<CommandOutput> Command::run() const {
   posix_spawn_file_actions_adddup2(&fa, errp.second.get(), 2);
   if (outp) posix_spawn_file_actions_adddup2(&fa, outp->second.get(), 1);
   if (cwd_) posix_spawn_file_actions_addchdir_np(&fa, cwd_->c_str());
+  if (stdin_path_) posix_spawn_file_actions_addopen(&fa, 0, stdin_path_->c_str(), O_RDONLY, 0);
 
   std::vector<char*> argv;
   for (const auto& a : argv_) argv.push_back(const_cast<char*>(a.c_str()));

@@ -29,6 +29,8 @@ class Command {
   Command& args(const std::vector<std::string>& as);
   Command& env(std::string key_eq_value);  // added to the inherited environment
   Command& cwd(std::string dir);
+  // The child's stdin is this file (default: inherited).
+  Command& stdin_from(std::string path);
   Command& capture_stdout(size_t max_bytes = 16u << 20);
   // Copy the child's stderr to this fd as it arrives (progress), and keep a tail.
   Command& stream_stderr_to(int fd);
@@ -43,6 +45,7 @@ class Command {
   std::vector<std::string> argv_;
   std::vector<std::string> env_;
   std::optional<std::string> cwd_;
+  std::optional<std::string> stdin_path_;
   std::optional<size_t> capture_max_;
   int stderr_copy_fd_ = -1;
   bool allow_failure_ = false;

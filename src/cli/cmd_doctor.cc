@@ -16,15 +16,20 @@ int cmd_doctor(bool json) {
   for (const auto& p : probes) ns_ok = ns_ok && p.ok;
   std::string mmdebstrap = find_program("mmdebstrap");
   std::string cached = image::cached_default_rootfs();
-  const char* microvm_detail = "not available yet (issue 3)";
+  std::vector<backend::Probe> vm_probes = backend::probe_microvm_backend();
+  bool vm_ok = !vm_probes.empty();
+  for (const auto& p : vm_probes) vm_ok = vm_ok && p.ok;
 
   if (json) {
     nlohmann::json j;
-    auto arr = nlohmann::json::array();
-    for (const auto& p : probes) arr.push_back({{"name", p.name}, {"ok", p.ok}, {"detail", p.detail}});
+    auto as_json = [](const std::vector<backend::Probe>& ps) {
+      auto arr = nlohmann::json::array();
+      for (const auto& p : ps) arr.push_back({{"name", p.name}, {"ok", p.ok}, {"detail", p.detail}});
+      return arr;
+    };
     j["backends"] = {
-        {"namespace", {{"usable", ns_ok}, {"tier", "namespace"}, {"probes", arr}}},
-        {"microvm", {{"usable", false}, {"detail", microvm_detail}}},
+        {"namespace", {{"usable", ns_ok}, {"tier", "namespace"}, {"probes", as_json(probes)}}},
+        {"microvm", {{"usable", vm_ok}, {"tier", "microvm-tcg"}, {"probes", as_json(vm_probes)}}},
     };
     j["mmdebstrap"] = {{"ok", !mmdebstrap.empty()}, {"path", mmdebstrap}};
     j["default_image"] = {{"cached", !cached.empty()}, {"path", cached}};
@@ -35,7 +40,8 @@ int cmd_doctor(bool json) {
   auto mark = [](bool ok) { return ok ? "ok  " : "FAIL"; };
   std::printf("namespace backend (tier: namespace): %s\n", ns_ok ? "usable" : "NOT usable");
   for (const auto& p : probes) std::printf("  [%s] %-16s %s\n", mark(p.ok), p.name.c_str(), p.detail.c_str());
-  std::printf("microvm backend: unavailable — %s\n", microvm_detail);
+  std::printf("microvm backend (tier: microvm-tcg): %s\n", vm_ok ? "usable" : "NOT usable");
+  for (const auto& p : vm_probes) std::printf("  [%s] %-16s %s\n", mark(p.ok), p.name.c_str(), p.detail.c_str());
   std::printf("image builder:\n  [%s] %-16s %s\n", mark(!mmdebstrap.empty()), "mmdebstrap",
               mmdebstrap.empty() ? "not found (apt-get install mmdebstrap)" : mmdebstrap.c_str());
   std::printf("default image:\n  [%s] %-16s %s\n", cached.empty() ? "--  " : "ok  ", "cached",

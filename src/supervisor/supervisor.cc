@@ -243,7 +243,8 @@ asio::awaitable<Status> Supervisor::wait_for_ready() {
   if (!msg) {
     // The read loop has the real reason; it ends right after the channel does.
     co_await agent_run_done_.wait(1s);
-    co_await boundary_exited_.wait(kExitSettle);
+    if (!agent_run_result_ || agent_run_result_->ok() || wire::is_transport_error(agent_run_result_->error()))
+      co_await boundary_exited_.wait(kExitSettle);
     co_return make_error("wait for agent ready", agent_failure_reason());
   }
   if (!std::holds_alternative<wire::Ready>(*msg)) {

@@ -43,10 +43,13 @@ TEST_F(CliFlags, NameInUseExits125) {
       << r.err;
 }
 
-TEST_F(CliFlags, MicrovmBackendIsReportedAsNotAvailable) {
+TEST_F(CliFlags, MicrovmWithoutAGuestKernelExits125SayingWhy) {
+  HULL_REQUIRE_IMAGE();
+  ::setenv("HULL_KERNEL", "/nonexistent/bzImage", 1);
   auto r = run_hull({"run", "--backend", "microvm", "--", "true"});
+  ::unsetenv("HULL_KERNEL");
   EXPECT_EQ(r.exit_code, 125);
-  EXPECT_NE(r.err.find("microvm"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("HULL_KERNEL"), std::string::npos) << r.err;
 }
 
 TEST_F(CliFlags, BadMemoryAndTimeoutValuesExit125) {
@@ -95,7 +98,10 @@ TEST_F(CliFlags, DoctorJsonReportsBackendsHonestly) {
   auto r = run_hull({"doctor", "--json"});
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out << r.err;
-  EXPECT_EQ(j["backends"]["microvm"]["usable"], false);
+  bool vm_ok = true;
+  for (const auto& p : j["backends"]["microvm"]["probes"]) vm_ok = vm_ok && p["ok"].get<bool>();
+  EXPECT_EQ(j["backends"]["microvm"]["usable"], vm_ok);
+  EXPECT_EQ(j["backends"]["microvm"]["tier"], "microvm-tcg");
   EXPECT_TRUE(j["backends"]["namespace"].contains("probes"));
   EXPECT_EQ(r.exit_code, j["backends"]["namespace"]["usable"].get<bool>() ? 0 : 1);
 }

@@ -50,7 +50,7 @@ TEST(BackendRecord, RoundTripsAndReapingANonexistentRecordIsFine) {
   auto dir = TempDir::create("/tmp", "hull-rec-");
   ASSERT_TRUE(dir.ok());
   EXPECT_TRUE(reap_leftovers(dir->path()).ok());
-  ns::BackendRecord r{4242, 99, {"/sys/fs/cgroup/pids/none-such"}, dir->path() + "/ns-scratch"};
+  ns::BackendRecord r{"namespace", 4242, 99, {"/sys/fs/cgroup/pids/none-such"}, dir->path() + "/ns-scratch"};
   ASSERT_TRUE(ns::write_record(dir->path(), r).ok());
   auto back = ns::read_record(dir->path());
   ASSERT_TRUE(back.ok());

@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -155,6 +156,11 @@ int install_seccomp(const ChildPlan& p) {
   } while (0)
 #define HULL_SYS(step, call) HULL_STEP(step, (call) < 0 ? errno : 0)
 
+bool parent_gone(int ctl) {
+  pollfd pfd{ctl, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)) != 0;
+}
+
 void run_child(const ChildPlan& p) {
   int ctl = p.ctl_fd;
   // Die with the supervisor (its thread that called boot(), strictly).
@@ -181,6 +187,11 @@ void run_child(const ChildPlan& p) {
   HULL_SYS(Step::kSetIds, ::setresgid(0, 0, 0));
   HULL_SYS(Step::kSetIds, ::setgroups(0, nullptr));
   HULL_SYS(Step::kSetIds, ::setresuid(0, 0, 0));
+  // Changing our (host) uid cleared the parent-death signal: arm it again,
+  // then make sure the parent did not die in between (the control socket
+  // hangs up when it does; getppid() is 0 across the pid namespace).
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (parent_gone(ctl)) ::_exit(126);
   // After the parent moved us into our cgroups, so they become our root.
   HULL_SYS(Step::kUnshareCgroup, ::unshare(CLONE_NEWCGROUP));
 

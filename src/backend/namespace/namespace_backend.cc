@@ -145,7 +145,7 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
   if (::mkdir(scratch.c_str(), 0700) < 0 && errno != EEXIST) return sys_error("mkdir " + scratch);
   BootCleanup cleanup{spec.state_dir, scratch};
   HULL_ASSIGN(ns::CgroupSet cgroups, ns::CgroupSet::create(spec.name, limits));
-  ns::BackendRecord record{0, 0, cgroups.dirs(), scratch};
+  ns::BackendRecord record{"namespace", 0, 0, cgroups.dirs(), scratch};
   HULL_TRY(ns::write_record(spec.state_dir, record));
 
   // Everything the child reads, built now: it must not allocate.

@@ -20,7 +20,7 @@ std::string record_path(const std::string& state_dir) { return state_dir + "/bac
 
 Status write_record(const std::string& state_dir, const BackendRecord& r) {
   nlohmann::json j;
-  j["backend"] = "namespace";
+  j["backend"] = r.backend;
   j["host_pid"] = r.host_pid;
   j["start_time"] = r.start_time;
   j["cgroups"] = r.cgroups;
@@ -36,6 +36,7 @@ Result<std::optional<BackendRecord>> read_record(const std::string& state_dir) {
   if (j.is_discarded() || !j.is_object()) return make_error("parse " + path, "not a JSON object");
   BackendRecord r;
   try {
+    r.backend = j.value("backend", std::string("namespace"));
     r.host_pid = j.value("host_pid", 0);
     r.start_time = j.value("start_time", uint64_t{0});
     r.cgroups = j.value("cgroups", std::vector<std::string>{});

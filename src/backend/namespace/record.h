@@ -1,4 +1,4 @@
-// state_dir/backend.json: what a namespace instance created on the host, so
+// state_dir/backend.json: what an instance (namespace or microvm) created on the host, so
 // that reap_leftovers() can remove it after the supervisor died.
 //   {"backend":"namespace","host_pid":123,"start_time":456,
 //    "cgroups":["/sys/fs/cgroup/memory/.../hull-x-1a2b3c4d",...],
@@ -18,6 +18,7 @@
 namespace hull::backend::ns {
 
 struct BackendRecord {
+  std::string backend = "namespace";  // or "microvm": same record, same reaping
   pid_t host_pid = 0;
   uint64_t start_time = 0;
   std::vector<std::string> cgroups;

@@ -1,0 +1,148 @@
+#include "backend/microvm/microvm_backend.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+
+#include "backend/microvm/guest_artifacts.h"
+#include "backend/microvm/qemu_command.h"
+#include "backend/namespace/record.h"
+#include "base/command.h"
+#include "base/sys.h"
+#include "image/disk_image.h"
+#include "policy/sandbox_layout.h"
+
+namespace hull::backend {
+
+namespace microvm {
+
+std::string console_log_path(const std::string& state_dir) { return state_dir + "/console.log"; }
+
+Status MicrovmInstance::destroy() {
+  if (destroyed_) return ok_status();
+  if (pidfd_) {
+    ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    siginfo_t info{};
+    int r;
+    do r = ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED);
+    while (r < 0 && errno == EINTR);
+  }
+  if (::unlink(ns::record_path(state_dir_).c_str()) < 0 && errno != ENOENT)
+    return sys_error("unlink " + ns::record_path(state_dir_));
+  destroyed_ = true;
+  return ok_status();
+}
+
+namespace {
+
+// Everything the child needs, built before fork: it only calls async-signal-
+// safe functions between fork and exec.
+struct Exec {
+  std::vector<std::string> argv_store;
+  std::vector<char*> argv;
+  int channel_fd = -1;   // becomes fd 3
+  int stdio_fd = -1;     // /dev/null for stdin/stdout; stderr stays (supervisor log)
+};
+
+[[noreturn]] void exec_child(const Exec& e) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Cap every file QEMU writes (only the console log is opened for writing),
+  // and make an over-long write fail instead of killing QEMU.
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit fsize{kConsoleLogMax, kConsoleLogMax};
+  ::setrlimit(RLIMIT_FSIZE, &fsize);
+  ::dup2(e.stdio_fd, 0);
+  ::dup2(e.stdio_fd, 1);
+  if (::dup2(e.channel_fd, 3) < 0) ::_exit(126);
+  ::close_range(4, ~0u, 0);
+  ::execvp(e.argv[0], e.argv.data());
+  ::_exit(127);
+}
+
+Result<pid_t> spawn_qemu(Exec& e) {
+  for (auto& s : e.argv_store) e.argv.push_back(s.data());
+  e.argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork for qemu");
+  if (pid == 0) exec_child(e);
+  return pid;
+}
+
+}  // namespace
+
+}  // namespace microvm
+
+Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
+  using namespace microvm;
+  std::string qemu = find_program("qemu-system-x86_64");
+  if (qemu.empty())
+    return make_error("microvm backend", "qemu-system-x86_64 not found; apt-get install qemu-system-x86");
+  HULL_ASSIGN(std::string kernel, find_guest_kernel());
+  HULL_ASSIGN(std::string initramfs, ensure_initramfs(spec.agent_path));
+  HULL_ASSIGN(std::string disk, image::ensure_rootfs_disk(spec.rootfs, 2));
+  if (!spec.workspace.empty() && !sys::exists(spec.workspace))
+    return make_error("workspace " + spec.workspace, "does not exist");
+
+  const auto& d = policy::kDefaultLimits;
+  VmConfig c;
+  c.qemu = qemu;
+  c.accel = Accel::kTcg;  // KVM only after a probe shows our guest boots under it (not yet)
+  c.cpus = spec.limits.cpus > 0 ? static_cast<unsigned>(std::ceil(spec.limits.cpus)) : 1;
+  c.memory_bytes = spec.limits.memory_bytes ? spec.limits.memory_bytes : (1ull << 30);
+  c.kernel = kernel;
+  c.initramfs = initramfs;
+  c.root_disk = disk;
+  c.workspace = spec.workspace;
+  c.workspace_ro = spec.workspace_ro;
+  c.hostname = spec.name;
+  c.overlay_bytes = d.scratch_bytes;
+  c.pids_max = spec.limits.pids ? spec.limits.pids : d.pids;
+  c.console_log = console_log_path(spec.state_dir);
+
+  HULL_ASSIGN(sys::FdPair channel, sys::socketpair(SOCK_STREAM | SOCK_CLOEXEC));
+  HULL_ASSIGN(UniqueFd devnull, sys::open("/dev/null", O_RDWR | O_CLOEXEC));
+  Exec e;
+  e.argv_store = qemu_argv(c);
+  e.channel_fd = channel.second.get();
+  e.stdio_fd = devnull.get();
+  HULL_ASSIGN(pid_t pid, spawn_qemu(e));
+  channel.second.reset();
+
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    Error err = sys_error("pidfd_open qemu");
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return err;
+  }
+  ns::BackendRecord record{"microvm", pid, ns::process_start_time(pid), {}, ""};
+  if (Status st = ns::write_record(spec.state_dir, record); !st) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ::close(pidfd);
+    return st.error();
+  }
+  const Tier tier = c.accel == Accel::kKvm ? Tier::kMicrovmKvm : Tier::kMicrovmTcg;
+  std::vector<std::pair<std::string, std::string>> report = {
+      {"kernel", guest_kernel_release(kernel).empty() ? kernel : guest_kernel_release(kernel)},
+      {"accel", c.accel == Accel::kKvm ? "kvm" : "tcg (KVM not probed yet)"},
+      {"cpus", std::to_string(c.cpus)},
+      {"memory", std::to_string(c.memory_bytes >> 20) + " MiB (guest RAM)"},
+      {"pids", std::to_string(c.pids_max) + " (guest cgroup)"},
+      {"rootfs", disk + " (read-only virtio-blk)"},
+      {"console", c.console_log},
+  };
+  Booted b;
+  b.channel = std::move(channel.first);
+  b.instance = std::make_unique<MicrovmInstance>(tier, pid, UniqueFd(pidfd), spec.state_dir, std::move(report));
+  return b;
+}
+
+}  // namespace hull::backend

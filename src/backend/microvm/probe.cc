@@ -1,0 +1,39 @@
+// probe_microvm_backend(): what `hull doctor` shows for the microvm tier.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "backend/microvm/guest_artifacts.h"
+#include "base/command.h"
+#include "base/sys.h"
+
+namespace hull::backend {
+
+std::vector<Probe> probe_microvm_backend() {
+  std::vector<Probe> out;
+  auto program = [&](const char* name, const char* package) {
+    std::string path = find_program(name);
+    out.push_back({name, !path.empty(),
+                   path.empty() ? std::string("not found (apt-get install ") + package + ")" : path});
+  };
+  program("qemu-system-x86_64", "qemu-system-x86");
+  auto kernel = microvm::find_guest_kernel();
+  if (kernel) {
+    std::string release = microvm::guest_kernel_release(*kernel);
+    out.push_back({"guest-kernel", true, *kernel + (release.empty() ? "" : " (" + release + ")")});
+  } else {
+    out.push_back({"guest-kernel", false, kernel.error().detail});
+  }
+  program("cpio", "cpio");
+  program("mkfs.ext4", "e2fsprogs");
+  // Honest about acceleration: /dev/kvm alone does not prove that our guest
+  // boots under it (here it only runs para-virtualised guests), and hull does
+  // not probe that yet, so every microVM runs under TCG.
+  bool kvm_dev = ::access("/dev/kvm", R_OK | W_OK) == 0;
+  out.push_back({"accel", true,
+                 kvm_dev ? "kvm: /dev/kvm present, guest boot not probed yet -> tcg"
+                         : "kvm: no usable /dev/kvm -> tcg"});
+  return out;
+}
+
+}  // namespace hull::backend

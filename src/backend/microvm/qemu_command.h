@@ -1,0 +1,46 @@
+// The QEMU command line of one microVM, as a pure function of its inputs, so
+// that what the wall is made of can be read (and unit-tested) in one place.
+//
+// Shape: `qemu-system-x86_64 -M microvm` with no firmware, no PCI/ACPI (the
+// virtio-mmio devices are announced on the kernel command line), no network
+// device at all, QEMU's own seccomp (-sandbox on), and exactly these devices:
+//   virtio-blk   the image rootfs as an ext4 disk, read-only
+//   virtio-9p    the workspace (only if there is one), ro when asked
+//   virtio-serial one port, "hull.channel": the agent channel, on an fd the
+//                supervisor already holds (a connected socketpair end)
+//   isa-serial   the guest console, into a size-capped log file
+// The guest's /init is hull-agent (in the initramfs); it reads hull.* from
+// the kernel command line (see src/agent/vm_init.h for that contract).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hull::backend::microvm {
+
+enum class Accel { kKvm, kTcg };
+
+struct VmConfig {
+  std::string qemu = "qemu-system-x86_64";
+  Accel accel = Accel::kTcg;
+  unsigned cpus = 1;
+  uint64_t memory_bytes = 1ull << 30;
+  std::string kernel;          // bzImage
+  std::string initramfs;       // cpio with hull-agent as /init
+  std::string root_disk;       // ext4 image of the rootfs (opened read-only)
+  std::string workspace;       // host dir; empty = none
+  bool workspace_ro = false;
+  std::string hostname;        // sandbox name
+  uint64_t overlay_bytes = 1ull << 30;  // guest tmpfs for the writable layer
+  uint32_t pids_max = 0;       // 0 = no limit inside the guest
+  int channel_fd = 3;          // inherited, connected stream socket
+  std::string console_log;     // file for the guest console
+};
+
+// Kernel command line (also used by the bench's bare-boot peer).
+std::string kernel_cmdline(const VmConfig& c);
+// Whole argv, argv[0] = c.qemu.
+std::vector<std::string> qemu_argv(const VmConfig& c);
+
+}  // namespace hull::backend::microvm

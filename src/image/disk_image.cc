@@ -1,0 +1,78 @@
+#include "image/disk_image.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/cached_build.h"
+#include "base/command.h"
+#include "base/digest.h"
+#include "base/fd.h"
+#include "base/paths.h"
+#include "base/sys.h"
+
+namespace hull::image {
+
+namespace fs = std::filesystem;
+
+std::string disk_key(const std::string& rootfs) {
+  std::error_code ec;
+  std::string real = fs::weakly_canonical(rootfs, ec).string();
+  std::string identity = "disk-format " + std::to_string(kDiskFormatVersion) + "\npath " + real + "\n";
+  if (auto manifest = sys::read_file(fs::path(real).parent_path().string() + "/image.json", 1 << 20)) {
+    identity += "manifest " + sha256_hex(*manifest) + "\n";
+  } else {
+    struct stat st {};
+    if (::stat(real.c_str(), &st) == 0) {
+      identity += "inode " + std::to_string(st.st_ino) + " ctime " + std::to_string(st.st_ctim.tv_sec) +
+                  "." + std::to_string(st.st_ctim.tv_nsec) + "\n";
+    }
+  }
+  return sha256_hex(identity).substr(0, 16);
+}
+
+namespace {
+
+Result<uint64_t> tree_bytes(const std::string& dir) {
+  HULL_ASSIGN(auto out, Command("du").arg("-sb").arg("--").arg(dir).capture_stdout(4096).run());
+  uint64_t n = std::strtoull(out.out.c_str(), nullptr, 10);
+  if (n == 0) return make_error("du -sb " + dir, "could not read the size of the rootfs");
+  return n;
+}
+
+Status build_disk(const std::string& rootfs, const std::string& tmp, int progress_fd) {
+  HULL_ASSIGN(uint64_t used, tree_bytes(rootfs));
+  // ext4 metadata and block rounding: +25% and a fixed 64 MiB, at 4 KiB.
+  uint64_t size = ((used + used / 4 + (64ull << 20)) + 4095) / 4096 * 4096;
+  {
+    HULL_ASSIGN(UniqueFd fd, sys::open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) < 0) return sys_error("truncate " + tmp);
+  }
+  if (progress_fd >= 0) {
+    std::string line = "hull: making the guest root disk (" + std::to_string(size >> 20) +
+                       " MiB ext4) from " + rootfs + "\n";
+    (void)sys::write_all(progress_fd, line);
+  }
+  // No journal: the guest mounts it read-only, always.
+  auto r = Command("mkfs.ext4")
+               .args({"-q", "-F", "-O", "^has_journal", "-L", "hullroot", "-d", rootfs, tmp})
+               .run();
+  if (!r) return r.error();
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::string> ensure_rootfs_disk(const std::string& rootfs, int progress_fd) {
+  if (!sys::exists(rootfs + "/bin/sh") && !sys::exists(rootfs + "/usr/bin/sh"))
+    return make_error("root disk from " + rootfs, "not a root filesystem (no /bin/sh)");
+  if (find_program("mkfs.ext4").empty())
+    return make_error("root disk", "mkfs.ext4 not found; install e2fsprogs (apt-get install e2fsprogs)");
+  return ensure_cached(paths::cache_dir() + "/disks", disk_key(rootfs) + ".ext4",
+                       [&](const std::string& tmp) { return build_disk(rootfs, tmp, progress_fd); });
+}
+
+}  // namespace hull::image
