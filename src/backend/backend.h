@@ -88,5 +88,8 @@ struct Probe {
 std::vector<Probe> probe_namespace_backend();
 // qemu, guest kernel, cpio, mkfs.ext4, and which accelerator (tier) applies.
 std::vector<Probe> probe_microvm_backend();
+// Ok when a microVM can be booted here (QEMU and a guest kernel are there);
+// else the first missing piece and how to get it. Cheap: for early CLI errors.
+Status check_microvm_ready();
 
 }  // namespace hull::backend

@@ -44,9 +44,13 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o) {
   // the exclusive mkdir in create_sandbox() is still what decides.
   if (sys::exists(paths::sandbox_dir(spec.name)))
     return make_error("sandbox name '" + spec.name + "' is already in use (hull rm " + spec.name + ", or pick --name)");
-  if (o.backend == "microvm")
-    return make_error("the microvm backend is not available yet (issue 3)", "use --backend namespace");
-  spec.backend = backend::BackendKind::kNamespace;  // auto → namespace until microvm lands
+  if (o.backend == "microvm") {
+    HULL_TRY(backend::check_microvm_ready());
+    spec.backend = backend::BackendKind::kMicrovm;
+  } else {
+    // auto → namespace until the microvm backend passes the whole suite (issue 3).
+    spec.backend = backend::BackendKind::kNamespace;
+  }
   if (o.image != "default")
     return make_error("unknown image '" + o.image + "'", "only --image default exists for now");
   spec.image = o.image;

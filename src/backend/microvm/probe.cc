@@ -36,4 +36,11 @@ std::vector<Probe> probe_microvm_backend() {
   return out;
 }
 
+Status check_microvm_ready() {
+  if (find_program("qemu-system-x86_64").empty())
+    return make_error("microvm backend", "qemu-system-x86_64 not found; apt-get install qemu-system-x86");
+  if (auto k = microvm::find_guest_kernel(); !k) return k.error();
+  return ok_status();
+}
+
 }  // namespace hull::backend
