@@ -85,10 +85,10 @@ Result<UniqueFd> open_channel(const Args& a) {
 }
 
 // How the process ends. In a VM, PID 1 exiting would panic the guest kernel,
-// so the VM is powered off instead (the host sees the console line).
+// so the VM is shut down instead (the host sees the console line).
 [[noreturn]] void finish(bool vm, int code, const std::string& why) {
   std::fflush(stderr);
-  if (vm) vm_power_off(why);
+  if (vm) vm_shutdown(why);
   ::_exit(code);
 }
 
@@ -99,9 +99,9 @@ int main(int argc, char** argv) {
   Args args;
   if (vm) {
     // An escaped exception must not kill PID 1 either.
-    std::set_terminate([] { vm_power_off("vm init: uncaught exception"); });
+    std::set_terminate([] { vm_shutdown("vm init: uncaught exception"); });
     auto device = vm_init();
-    if (!device) vm_power_off("vm init: " + device.error().message());
+    if (!device) vm_shutdown("vm init: " + device.error().message());
     args.device = *device;
   } else {
     args = parse_args(argc, argv);

@@ -374,13 +374,16 @@ Result<std::string> vm_init() {
   return find_channel(cfg.channel);
 }
 
-void vm_power_off(const std::string& why) {
-  std::fprintf(stderr, "hull-agent: %s; powering off\n", why.c_str());
+void vm_shutdown(const std::string& why) {
+  std::fprintf(stderr, "hull-agent: %s; shutting the VM down\n", why.c_str());
   std::fflush(stderr);
   ::sync();
-  ::reboot(RB_POWER_OFF);
-  // Not reached as PID 1 (the kernel halts or powers off); if it were, exiting
-  // would panic the guest, so wait to be killed instead.
+  // A reset, not RB_POWER_OFF: the guest kernel has no ACPI, so "power off"
+  // would only halt the CPU and leave QEMU running. QEMU's -no-reboot turns
+  // the reset into its own exit; reboot=t makes the reset a triple fault at
+  // once instead of trying the absent ACPI and keyboard controller first.
+  ::reboot(RB_AUTOBOOT);
+  // Not reached as PID 1; if it were, exiting would panic the guest, so wait.
   for (;;) ::pause();
 }
 

@@ -9,9 +9,9 @@
 //
 // Usage (main.cc):
 //   1. if (is_vm_init(argc, argv)):
-//   2.   auto device = vm_init();      — Error: vm_power_off(error), never return
+//   2.   auto device = vm_init();      — Error: vm_shutdown(error), never returns
 //   3.   serve `*device` like --device; when the agent returns:
-//   4.   vm_power_off(...)             — PID 1 must never simply exit (panic)
+//   4.   vm_shutdown(...)              — PID 1 must never simply exit (panic)
 //
 // Contract with the host (src/backend/microvm), on the kernel command line.
 // Every hull.* key must be one of these; a duplicate, an unknown hull.* key, a
@@ -54,7 +54,9 @@ Result<VmConfig> parse_vm_cmdline(std::string_view cmdline);
 // Every step above, in order; returns the channel device ("/dev/vport0p1").
 Result<std::string> vm_init();
 
-// "hull-agent: <why>; powering off" on the console, sync, power off.
-[[noreturn]] void vm_power_off(const std::string& why);
+// Ends the VM: "hull-agent: <why>; shutting the VM down" on the console, sync,
+// reset. The host must run QEMU with -no-reboot (the reset ends QEMU) and
+// should pass reboot=t (reset by triple fault, without probing ACPI/i8042).
+[[noreturn]] void vm_shutdown(const std::string& why);
 
 }  // namespace hull::agent

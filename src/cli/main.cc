@@ -67,7 +67,8 @@ int main_impl(int argc, char** argv) {
   c_run->add_option("--cpus", run.cpus, "CPU limit, e.g. 1.5");
   c_run->add_option("--memory", run.memory, "Memory limit, e.g. 512m or 2g");
   c_run->add_option("--timeout", run.timeout, "Kill the command after this long, e.g. 30s, 5m, 1h");
-  c_run->add_option("--backend", run.backend, "namespace | microvm | auto")
+  c_run->add_option("--backend", run.backend, "namespace | microvm | auto (default auto, or $HULL_BACKEND)")
+      ->envname("HULL_BACKEND")
       ->check(CLI::IsMember({"namespace", "microvm", "auto"}));
   c_run->add_option("--image", run.image, "Image to run (only 'default' for now)");
   c_run->add_option("command", run.process.command, "Command and arguments (after --)");

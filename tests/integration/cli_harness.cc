@@ -206,9 +206,32 @@ void CliTest::TearDown() {
   ::unsetenv("HULL_HOME");
 }
 
+std::string CliTest::backend_under_test() {
+  const char* b = std::getenv("HULL_BACKEND");
+  return b != nullptr && std::string(b) == "microvm" ? "microvm" : "namespace";
+}
+
+// Whether `hull doctor --json` calls the backend under test usable.
+static bool backend_usable(const std::string& backend) {
+  static std::optional<bool> cached;
+  if (cached) return *cached;
+  auto r = run_hull({"doctor", "--json"});
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  cached = !j.is_discarded() && j["backends"][backend].value("usable", false);
+  return *cached;
+}
+
 bool CliTest::have_image() {
   rootfs_ = cached_default_rootfs();
-  return !rootfs_.empty();
+  if (rootfs_.empty()) {
+    skip_reason_ = "default image not built; run `hull image prepare-default` first";
+    return false;
+  }
+  if (!backend_usable(backend_under_test())) {
+    skip_reason_ = "the " + backend_under_test() + " backend is not usable here (see hull doctor)";
+    return false;
+  }
+  return true;
 }
 
 nlohmann::json CliTest::ls_json(bool all) {

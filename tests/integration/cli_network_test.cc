@@ -85,16 +85,20 @@ class TestNetns {
       ::_exit(127);
     }
     ::close(p[1]);
-    char buf[8]{};
-    ssize_t n = ::read(p[0], buf, 5);
-    ::close(p[0]);
     if (pid > 0) listener_pid_ = pid;
-    if (n != 5 || std::string(buf, 5) != "ready") ok_ = false;
+    // The read end stays open while the listener lives: closing it would
+    // make the listener's last flush fail with EPIPE and kill it.
+    ready_pipe_ = UniqueFd(p[0]);
+    std::string line;
+    char c = 0;
+    while (line.size() < 16 && ::read(ready_pipe_.get(), &c, 1) == 1 && c != '\n') line += c;
+    if (line != "ready") ok_ = false;
   }
 
   std::string tag_, ns_, host_if_, peer_;
   bool ok_ = false;
   pid_t listener_pid_ = -1;
+  UniqueFd ready_pipe_;
 };
 
 // Python run inside the sandbox: connect, print "connected" or the errno name.
