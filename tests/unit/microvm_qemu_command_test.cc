@@ -84,7 +84,7 @@ TEST(MicrovmQemuCommand, AccelCpusMemoryAndCmdline) {
   c.memory_bytes = 768ull << 20;
   c.pids_max = 512;
   auto argv = qemu_argv(c);
-  EXPECT_EQ(values(argv, "-accel"), std::vector<std::string>{"tcg"});
+  EXPECT_EQ(values(argv, "-accel"), std::vector<std::string>{"tcg,tb-size=256"});
   EXPECT_EQ(values(argv, "-smp"), std::vector<std::string>{"2"});
   EXPECT_EQ(values(argv, "-m"), std::vector<std::string>{"768M"});
   std::string cmdline = values(argv, "-append").at(0);
@@ -93,6 +93,16 @@ TEST(MicrovmQemuCommand, AccelCpusMemoryAndCmdline) {
   EXPECT_NE(cmdline.find("panic=-1"), std::string::npos);
   c.accel = Accel::kKvm;
   EXPECT_EQ(values(qemu_argv(c), "-accel"), std::vector<std::string>{"kvm"});
+}
+
+TEST(MicrovmQemuCommand, HostMemoryBudgetCoversGuestRamCodeCacheAndQemu) {
+  VmConfig c = config();
+  c.memory_bytes = 512ull << 20;
+  EXPECT_EQ(host_memory_budget(c), (512ull + 256 + 256) << 20);
+  c.accel = Accel::kKvm;  // no translated-code cache under KVM
+  EXPECT_EQ(host_memory_budget(c), (512ull + 256) << 20);
+  c.memory_bytes = 1;  // QEMU is given at least 128 MiB, so budget for it
+  EXPECT_EQ(host_memory_budget(c), (128ull + 256) << 20);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "backend/microvm/microvm_backend.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -34,6 +35,7 @@ Status MicrovmInstance::destroy() {
     do r = ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED);
     while (r < 0 && errno == EINTR);
   }
+  if (cgroups_) HULL_TRY(cgroups_->remove());
   if (::unlink(ns::record_path(state_dir_).c_str()) < 0 && errno != ENOENT)
     return sys_error("unlink " + ns::record_path(state_dir_));
   destroyed_ = true;
@@ -49,10 +51,18 @@ struct Exec {
   std::vector<char*> argv;
   int channel_fd = -1;   // becomes fd 3
   int stdio_fd = -1;     // /dev/null for stdin/stdout; stderr stays (supervisor log)
+  std::vector<std::string> cgroup_procs;  // "<dir>/cgroup.procs" to join before exec
 };
 
 [[noreturn]] void exec_child(const Exec& e) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Join QEMU's cgroups before exec ("0" = the writing process), so no
+  // instant of QEMU runs outside its limits.
+  for (const auto& f : e.cgroup_procs) {
+    int fd = ::open(f.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "0", 1) != 1) ::_exit(125);
+    ::close(fd);
+  }
   // Cap every file QEMU writes (only the console log is opened for writing),
   // and make an over-long write fail instead of killing QEMU.
   ::signal(SIGXFSZ, SIG_IGN);
@@ -106,12 +116,31 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
   c.pids_max = spec.limits.pids ? spec.limits.pids : d.pids;
   c.console_log = console_log_path(spec.state_dir);
 
+  // QEMU's own host cgroups: optional (the VM is the wall), but reported.
+  std::optional<ns::CgroupSet> cgroups;
+  std::string cgroup_report;
+  // QEMU's threads: vCPUs, I/O, RCU, 9p workers. Far below what a runaway
+  // would need, far above what a healthy VM uses (~10-20).
+  constexpr uint32_t kQemuThreadsMax = 256;
+  auto cg = ns::CgroupSet::create(spec.name, {host_memory_budget(c), kQemuThreadsMax, spec.limits.cpus});
+  if (cg) {
+    cgroups.emplace(std::move(*cg));
+    cgroup_report = "cgroup v" + std::to_string(cgroups->version()) + ", memory " +
+                    std::to_string(host_memory_budget(c) >> 20) + " MiB, threads " +
+                    std::to_string(kQemuThreadsMax) +
+                    (spec.limits.cpus > 0 ? ", cpu quota " + std::to_string(spec.limits.cpus) : "");
+  } else {
+    cgroup_report = "none: " + cg.error().message();
+  }
+
   HULL_ASSIGN(sys::FdPair channel, sys::socketpair(SOCK_STREAM | SOCK_CLOEXEC));
   HULL_ASSIGN(UniqueFd devnull, sys::open("/dev/null", O_RDWR | O_CLOEXEC));
   Exec e;
   e.argv_store = qemu_argv(c);
   e.channel_fd = channel.second.get();
   e.stdio_fd = devnull.get();
+  if (cgroups)
+    for (const auto& d : cgroups->dirs()) e.cgroup_procs.push_back(d + "/cgroup.procs");
   HULL_ASSIGN(pid_t pid, spawn_qemu(e));
   channel.second.reset();
 
@@ -122,7 +151,8 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
     ::waitpid(pid, nullptr, 0);
     return err;
   }
-  ns::BackendRecord record{"microvm", pid, ns::process_start_time(pid), {}, ""};
+  ns::BackendRecord record{"microvm", pid, ns::process_start_time(pid),
+                          cgroups ? cgroups->dirs() : std::vector<std::string>{}, ""};
   if (Status st = ns::write_record(spec.state_dir, record); !st) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -137,11 +167,13 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
       {"memory", std::to_string(c.memory_bytes >> 20) + " MiB (guest RAM)"},
       {"pids", std::to_string(c.pids_max) + " (guest cgroup)"},
       {"rootfs", disk + " (read-only virtio-blk)"},
+      {"qemu-host-limits", cgroup_report},
       {"console", c.console_log},
   };
   Booted b;
   b.channel = std::move(channel.first);
-  b.instance = std::make_unique<MicrovmInstance>(tier, pid, UniqueFd(pidfd), spec.state_dir, std::move(report));
+  b.instance = std::make_unique<MicrovmInstance>(tier, pid, UniqueFd(pidfd), std::move(cgroups), spec.state_dir,
+                                                 std::move(report));
   return b;
 }
 

@@ -5,16 +5,21 @@
 //
 // QEMU is the boundary's host process (host_pid/exit_fd); it dies with the
 // thread that started it (PR_SET_PDEATHSIG), so a killed supervisor leaves
-// only what reap_leftovers() removes from state_dir/backend.json.
+// only what reap_leftovers() removes from state_dir/backend.json. On the
+// host, QEMU runs in its own cgroups (memory = host_memory_budget, CPU quota
+// = --cpus, a pids cap on its threads): the guest's limits are enforced by
+// the guest kernel, these bound what QEMU itself can take from the host.
 #pragma once
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/namespace/cgroups.h"
 
 namespace hull::backend {
 
@@ -27,10 +32,10 @@ namespace microvm {
 
 class MicrovmInstance : public Instance {
  public:
-  MicrovmInstance(Tier tier, pid_t pid, UniqueFd pidfd, std::string state_dir,
-                  std::vector<std::pair<std::string, std::string>> report)
-      : tier_(tier), pid_(pid), pidfd_(std::move(pidfd)), state_dir_(std::move(state_dir)),
-        report_(std::move(report)) {}
+  MicrovmInstance(Tier tier, pid_t pid, UniqueFd pidfd, std::optional<ns::CgroupSet> cgroups,
+                  std::string state_dir, std::vector<std::pair<std::string, std::string>> report)
+      : tier_(tier), pid_(pid), pidfd_(std::move(pidfd)), cgroups_(std::move(cgroups)),
+        state_dir_(std::move(state_dir)), report_(std::move(report)) {}
   ~MicrovmInstance() override { (void)destroy(); }
 
   Tier tier() const override { return tier_; }
@@ -43,6 +48,7 @@ class MicrovmInstance : public Instance {
   Tier tier_;
   pid_t pid_;
   UniqueFd pidfd_;
+  std::optional<ns::CgroupSet> cgroups_;  // QEMU's host cgroups, when the host has them
   std::string state_dir_;
   std::vector<std::pair<std::string, std::string>> report_;
   bool destroyed_ = false;

@@ -34,6 +34,13 @@ std::string kernel_cmdline(const VmConfig& c) {
   return s;
 }
 
+uint64_t host_memory_budget(const VmConfig& c) {
+  constexpr uint64_t kQemuOverhead = 256ull << 20;  // devices, threads, 9p buffers
+  const uint64_t guest = std::max<uint64_t>(c.memory_bytes, 128ull << 20);
+  const uint64_t cache = c.accel == Accel::kTcg ? uint64_t{c.tcg_cache_mib} << 20 : 0;
+  return guest + cache + kQemuOverhead;
+}
+
 std::vector<std::string> qemu_argv(const VmConfig& c) {
   const uint64_t mib = std::max<uint64_t>(c.memory_bytes >> 20, 128);
   std::vector<std::string> a = {
@@ -41,7 +48,7 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
       // microvm: no PCI, no ACPI; virtio-mmio devices are passed to the kernel
       // on its command line. No option ROMs: nothing of SeaBIOS' menus.
       "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=off",
-      "-accel", c.accel == Accel::kKvm ? "kvm" : "tcg",
+      "-accel", c.accel == Accel::kKvm ? "kvm" : "tcg,tb-size=" + std::to_string(c.tcg_cache_mib),
       "-cpu", c.accel == Accel::kKvm ? "host" : "max",
       "-smp", std::to_string(std::max(1u, c.cpus)),
       "-m", std::to_string(mib) + "M",

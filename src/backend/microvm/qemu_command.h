@@ -36,7 +36,14 @@ struct VmConfig {
   uint32_t pids_max = 0;       // 0 = no limit inside the guest
   int channel_fd = 3;          // inherited, connected stream socket
   std::string console_log;     // file for the guest console
+  // TCG's translated-code cache (MiB). QEMU 7.2 reserves up to 1 GiB by
+  // default; capped so many parallel sandboxes stay within host memory.
+  uint32_t tcg_cache_mib = 256;
 };
+
+// Host memory QEMU may use for this VM: guest RAM + code cache + QEMU itself.
+// The host cgroup of the QEMU process is sized by it.
+uint64_t host_memory_budget(const VmConfig& c);
 
 // Kernel command line (also used by the bench's bare-boot peer).
 std::string kernel_cmdline(const VmConfig& c);
