@@ -58,6 +58,10 @@ class Instance {
   virtual int exit_fd() const = 0;
   // Kill everything inside, reap, unmount, remove cgroups and scratch.
   virtual Status destroy() = 0;
+  // Why the boundary ended, from what it left behind (a microVM's console:
+  // kernel panic, the agent's last words), for the "sandbox died" report.
+  // One line, safe to print. "" when there is nothing to say.
+  virtual std::string exit_explanation() const { return {}; }
   // Limits and features in force, for `hull inspect` ("memory": "cgroup-v1", ...).
   virtual std::vector<std::pair<std::string, std::string>> report() const = 0;
 };
@@ -91,5 +95,12 @@ std::vector<Probe> probe_microvm_backend();
 // Ok when a microVM can be booted here (QEMU and a guest kernel are there);
 // else the first missing piece and how to get it. Cheap: for early CLI errors.
 Status check_microvm_ready();
+// The microVM tier this host gives and why (see microvm/accel_probe.h); the
+// first call per QEMU/kernel/host may boot a probe guest (at most 5 s).
+struct TierChoice {
+  Tier tier = Tier::kMicrovmTcg;
+  std::string reason;  // "kvm: /dev/kvm present, guest probe failed (...) -> tcg"
+};
+Result<TierChoice> microvm_tier();
 
 }  // namespace hull::backend

@@ -1,5 +1,7 @@
-// `hull logs [-f] NAME`: the detached main command's output (main.log), or
-// with --supervisor the supervisor's own log. -f polls the file on a short
+// `hull logs [-f] NAME`: the detached main command's output (main.log), with
+// --supervisor the supervisor's own log, with --console a microVM guest's
+// serial console (console.log; written by the guest, so printed with control
+// bytes replaced: a hostile guest must not drive the user's terminal). -f polls the file on a short
 // timer until the sandbox reaches a final state — this is UI, not test
 // synchronisation, so polling is good enough and works on every filesystem.
 #include <fcntl.h>
@@ -7,8 +9,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
+#include "backend/microvm/console.h"
+#include "backend/microvm/microvm_backend.h"
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/sandbox_ref.h"
@@ -17,28 +22,55 @@
 namespace hull::cli {
 
 namespace {
-// Copies from fd's current offset to EOF onto stdout.
-Status drain(int fd) {
+// Copies from fd's current offset to EOF onto stdout; `sanitize` turns every
+// byte but printable ASCII, tab and newline into '?'.
+Status drain(int fd, bool sanitize) {
   std::byte buf[64 * 1024];
   for (;;) {
     HULL_ASSIGN(size_t n, sys::read_some(fd, buf));
     if (n == 0) return ok_status();
+    if (sanitize) {
+      for (size_t i = 0; i < n; ++i) {
+        auto c = static_cast<unsigned char>(buf[i]);
+        if (c != '\n' && c != '\t' && (c < 0x20 || c >= 0x7f)) buf[i] = std::byte{'?'};
+      }
+    }
     HULL_TRY(sys::write_all(1, std::span<const std::byte>(buf, n)));
   }
 }
+
+const char* log_file(LogKind kind) {
+  switch (kind) {
+    case LogKind::kSupervisor: return "/supervisor.log";
+    case LogKind::kConsole: return "/console.log";
+    case LogKind::kMain: break;
+  }
+  return "/main.log";
+}
 }  // namespace
 
-int cmd_logs(const std::string& name, bool follow, bool supervisor_log) {
+void print_console_tail(const std::string& sandbox_dir) {
+  namespace mv = backend::microvm;
+  const std::string path = mv::console_log_path(sandbox_dir);
+  auto v = mv::judge_console_file(path, mv::kConsoleLogMax);
+  if (!v || v->tail.empty()) return;
+  std::fprintf(stderr, "hull: guest console, last %zu lines (all: hull logs --console):\n", v->tail.size());
+  for (const auto& l : v->tail) std::fprintf(stderr, "  | %s\n", l.c_str());
+}
+
+int cmd_logs(const std::string& name, bool follow, LogKind kind) {
   auto sb = find_sandbox(name);
   if (!sb) return fail(sb.error());
-  std::string path = sb->dir + (supervisor_log ? "/supervisor.log" : "/main.log");
+  if (kind == LogKind::kConsole && sb->spec.backend != backend::BackendKind::kMicrovm)
+    return fail("sandbox '" + name + "' has no guest console", "it runs on the namespace backend (one kernel with the host)");
+  std::string path = sb->dir + log_file(kind);
   UniqueFd fd;
   for (;;) {
     if (!fd) {
       auto opened = sys::open(path, O_RDONLY | O_CLOEXEC);
       if (opened) fd = std::move(*opened);
       else if (!follow) {
-        if (!supervisor_log && !sb->spec.detach)
+        if (kind == LogKind::kMain && !sb->spec.detach)
           return fail("sandbox '" + name + "' has no log", "only detached sandboxes (run -d) log their output");
         return fail("no log yet at " + path);
       }
@@ -53,7 +85,7 @@ int cmd_logs(const std::string& name, bool follow, bool supervisor_log) {
       struct stat st {};
       off_t pos = ::lseek(fd.get(), 0, SEEK_CUR);
       if (::fstat(fd.get(), &st) == 0 && st.st_size < pos) ::lseek(fd.get(), 0, SEEK_SET);
-      if (auto st2 = drain(fd.get()); !st2) return fail(st2.error());
+      if (auto st2 = drain(fd.get(), kind == LogKind::kConsole); !st2) return fail(st2.error());
     }
     if (!follow || ended) return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

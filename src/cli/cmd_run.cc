@@ -18,6 +18,7 @@
 #include "cli/sandbox_ref.h"
 #include "image/default_image.h"
 #include "supervisor/sandbox_record.h"
+#include "supervisor/supervisor.h"
 
 namespace hull::cli {
 
@@ -44,11 +45,16 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o) {
   // the exclusive mkdir in create_sandbox() is still what decides.
   if (sys::exists(paths::sandbox_dir(spec.name)))
     return make_error("sandbox name '" + spec.name + "' is already in use (hull rm " + spec.name + ", or pick --name)");
-  if (o.backend == "microvm") {
-    HULL_TRY(backend::check_microvm_ready());
+  if (o.backend == "namespace") {
+    spec.backend = backend::BackendKind::kNamespace;
+  } else if (Status ready = backend::check_microvm_ready(); ready) {
     spec.backend = backend::BackendKind::kMicrovm;
+  } else if (o.backend == "microvm") {
+    return ready.error();
   } else {
-    // auto → namespace until the microvm backend passes the whole suite (issue 3).
+    // auto: the stronger wall when this host has it, else say what you get.
+    std::fprintf(stderr, "hull: backend auto: microvm not usable here (%s); using namespace (shares the host kernel)\n",
+                 ready.error().message().c_str());
     spec.backend = backend::BackendKind::kNamespace;
   }
   if (o.image != "default")
@@ -124,10 +130,16 @@ int cmd_run(const RunOptions& o) {
   spec->rootfs = *rootfs;
   spec->created_at = supervisor::now_rfc3339();
 
+  if (spec->backend == backend::BackendKind::kMicrovm) {
+    // Honest about the tier: TCG is the same separate-kernel wall, slower CPU.
+    if (auto t = backend::microvm_tier(); t && t->tier == backend::Tier::kMicrovmTcg)
+      std::fprintf(stderr, "hull: tier microvm-tcg: QEMU emulates the CPU (%s)\n", t->reason.c_str());
+  }
   auto dir = create_sandbox(*spec);
   if (!dir) return fail(dir.error());
   if (auto st = start_supervisor(*dir); !st) {
     int code = fail(st.error());
+    if (spec->backend == backend::BackendKind::kMicrovm) print_console_tail(*dir);
     if (o.remove) remove_after_exit(spec->name);
     return code;
   }
@@ -141,6 +153,10 @@ int cmd_run(const RunOptions& o) {
   AttachOptions attach{main_request(*spec), o.process.interactive, o.process.tty};
   int code = run_session(state->socket, "run",
                          [&](wire::Channel& ch) { return attach_exec(ch, attach); });
+  if (spec->backend == backend::BackendKind::kMicrovm) {
+    auto after = supervisor::observed_state(*dir);
+    if (after && after->status == supervisor::SandboxStatus::kFailed) print_console_tail(*dir);
+  }
   if (o.remove) remove_after_exit(spec->name);
   return code;
 }

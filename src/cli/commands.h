@@ -59,7 +59,11 @@ int cmd_inspect(const std::string& name, bool json);
 int cmd_stop(const std::string& name);
 int cmd_rm(const std::vector<std::string>& names, bool force);
 int cmd_cp(const std::string& src, const std::string& dst);
-int cmd_logs(const std::string& name, bool follow, bool supervisor_log);
+enum class LogKind { kMain, kSupervisor, kConsole };
+int cmd_logs(const std::string& name, bool follow, LogKind kind);
+// After a sandbox failed: its guest console's last lines on stderr (microvm;
+// nothing for other backends).
+void print_console_tail(const std::string& sandbox_dir);
 int cmd_doctor(bool json);
 int cmd_image_prepare(bool print_path);
 int cmd_supervise(const std::string& dir, int ready_fd);

@@ -81,7 +81,7 @@ int main_impl(int argc, char** argv) {
   c_exec->add_option("command", exec.process.command, "Command and arguments (after --)");
   c_exec->footer("Example: hull exec -it mybox -- bash");
 
-  bool json = false, all = false, force = false, follow = false, sup_log = false, print_path = false;
+  bool json = false, all = false, force = false, follow = false, sup_log = false, console_log = false, print_path = false;
   std::string name, src, dst, dir;
   std::vector<std::string> names;
   int ready_fd = -1;
@@ -113,6 +113,9 @@ int main_impl(int argc, char** argv) {
   auto* c_logs = app.add_subcommand("logs", "Print the output of a detached sandbox's main command");
   c_logs->add_flag("-f,--follow", follow, "Keep printing until the sandbox ends");
   c_logs->add_flag("--supervisor", sup_log, "Print the supervisor's log instead");
+  c_logs->add_flag("--console", console_log,
+                   "Print the microVM guest's console (kernel messages; capped at 1 MiB, control bytes as '?')")
+      ->excludes("--supervisor");
   c_logs->add_option("name", name, "Sandbox name")->required();
   c_logs->footer("Example: hull logs -f mybox");
 
@@ -168,7 +171,8 @@ int main_impl(int argc, char** argv) {
     case CommandKind::kStop: return cmd_stop(name);
     case CommandKind::kRm: return cmd_rm(names, force);
     case CommandKind::kCp: return cmd_cp(src, dst);
-    case CommandKind::kLogs: return cmd_logs(name, follow, sup_log);
+    case CommandKind::kLogs:
+      return cmd_logs(name, follow, console_log ? LogKind::kConsole : sup_log ? LogKind::kSupervisor : LogKind::kMain);
     case CommandKind::kDoctor: return cmd_doctor(json);
     case CommandKind::kImagePrepare: return cmd_image_prepare(print_path);
     case CommandKind::kSupervise: return cmd_supervise(dir, ready_fd);

@@ -136,6 +136,11 @@ void Supervisor::forward_health(const std::weak_ptr<ClientConn>& from) {
   asio::co_spawn(executor(), agent_->send_control(wire::Health{}), asio::detached);
 }
 
+std::string Supervisor::with_explanation(const std::string& what) const {
+  std::string why = instance_ ? instance_->exit_explanation() : std::string();
+  return why.empty() ? what : what + ": " + why;
+}
+
 std::string Supervisor::agent_failure_reason() const {
   if (!boot_abort_.empty()) return boot_abort_;
   const bool violated = agent_run_result_ && !agent_run_result_->ok() &&
@@ -143,7 +148,7 @@ std::string Supervisor::agent_failure_reason() const {
   if (violated) return "agent misbehaved: " + agent_run_result_->error().message();
   // A dead agent breaks the channel too (EOF, EPIPE); say it died rather
   // than blame the bytes it did not send.
-  if (boundary_exited_.is_set()) return "sandbox died during boot (its agent exited)";
+  if (boundary_exited_.is_set()) return with_explanation("sandbox died during boot (its agent exited)");
   if (agent_run_result_ && !agent_run_result_->ok()) {
     return "channel to the agent failed: " + agent_run_result_->error().message();
   }
@@ -225,6 +230,8 @@ asio::awaitable<Status> Supervisor::wait_for_ready() {
   if (!hello) {
     // The channel breaks a moment before the exit is visible on the pidfd.
     if (wire::is_transport_error(hello.error())) co_await boundary_exited_.wait(kExitSettle);
+    // A death or an abort is the story; the broken channel is only its echo.
+    if (boundary_exited_.is_set() || !boot_abort_.empty()) co_return make_error(agent_failure_reason());
     co_return make_error("agent handshake",
                          agent_failure_reason() + " (" + hello.error().message() + ")");
   }
@@ -269,7 +276,7 @@ asio::awaitable<void> Supervisor::judge_channel_end(Status st) {
   co_await boundary_exited_.wait(kExitSettle);
   if (stopping()) co_return;
   if (boundary_exited_.is_set()) {
-    stop(Outcome{true, "sandbox died (its agent exited)", std::nullopt});
+    stop(Outcome{true, with_explanation("sandbox died (its agent exited)"), std::nullopt});
   } else if (!st) {
     agent_violation(st.error().message());
   } else {
@@ -354,10 +361,10 @@ asio::awaitable<void> Supervisor::watch_boundary() {
   boundary_exited_.notify();
   log::info("boundary process {} exited", state_.boundary_pid);
   if (state_.status == SandboxStatus::kBooting) {
-    if (boot_abort_.empty()) boot_abort_ = "sandbox died during boot";
+    if (boot_abort_.empty()) boot_abort_ = with_explanation("sandbox died during boot");
     if (agent_) agent_->close(boot_abort_);
   } else if (!stopping()) {
-    stop(Outcome{true, "sandbox died", std::nullopt});
+    stop(Outcome{true, with_explanation("sandbox died"), std::nullopt});
   }
 }
 

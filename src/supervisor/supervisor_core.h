@@ -109,6 +109,8 @@ class Supervisor {
   // Decides, once the agent channel has ended, whether the sandbox died or
   // its agent broke the protocol.
   asio::awaitable<void> judge_channel_end(Status channel_result);
+  // "sandbox died" + ": " + what the boundary left to explain it, if anything.
+  std::string with_explanation(const std::string& what) const;
   // How long a broken channel waits for the boundary's exit to show.
   static constexpr std::chrono::milliseconds kExitSettle{1000};
 

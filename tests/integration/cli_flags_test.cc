@@ -101,8 +101,18 @@ TEST_F(CliFlags, DoctorJsonReportsBackendsHonestly) {
   bool vm_ok = true;
   for (const auto& p : j["backends"]["microvm"]["probes"]) vm_ok = vm_ok && p["ok"].get<bool>();
   EXPECT_EQ(j["backends"]["microvm"]["usable"], vm_ok);
-  EXPECT_EQ(j["backends"]["microvm"]["tier"], "microvm-tcg");
+  const auto& vm = j["backends"]["microvm"];
+  const std::string tier = vm.value("tier", ""), reason = vm.value("reason", "");
+  EXPECT_TRUE(tier == "microvm-tcg" || tier == "microvm-kvm") << tier;
+  EXPECT_FALSE(reason.empty());
+  if (vm_ok) {
+    // The accelerator's story, from the KVM probe: "kvm: ... -> tcg|kvm".
+    EXPECT_EQ(reason.rfind("kvm: ", 0), 0u) << reason;
+    EXPECT_NE(reason.find(tier == "microvm-kvm" ? "-> kvm" : "-> tcg"), std::string::npos) << reason;
+  }
   EXPECT_TRUE(j["backends"]["namespace"].contains("probes"));
+  EXPECT_FALSE(j["backends"]["namespace"].value("reason", "").empty());
+  EXPECT_EQ(j["auto"], vm_ok ? "microvm" : "namespace");
   EXPECT_EQ(r.exit_code, j["backends"]["namespace"]["usable"].get<bool>() ? 0 : 1);
 }
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace hull::testing {
@@ -211,14 +212,22 @@ std::string CliTest::backend_under_test() {
   return b != nullptr && std::string(b) == "microvm" ? "microvm" : "namespace";
 }
 
-// Whether `hull doctor --json` calls the backend under test usable.
-static bool backend_usable(const std::string& backend) {
-  static std::optional<bool> cached;
-  if (cached) return *cached;
+// Whether `hull doctor --json` calls `backend` usable (asked once per backend).
+bool CliTest::backend_usable(const std::string& backend) {
+  static std::map<std::string, bool> cached;
+  if (auto it = cached.find(backend); it != cached.end()) return it->second;
   auto r = run_hull({"doctor", "--json"});
   auto j = nlohmann::json::parse(r.out, nullptr, false);
-  cached = !j.is_discarded() && j["backends"][backend].value("usable", false);
-  return *cached;
+  return cached[backend] = !j.is_discarded() && j["backends"][backend].value("usable", false);
+}
+
+bool CliTest::have_microvm() {
+  if (!have_image()) return false;
+  if (!backend_usable("microvm")) {
+    skip_reason_ = "the microvm backend is not usable here (see hull doctor)";
+    return false;
+  }
+  return true;
 }
 
 bool CliTest::have_image() {

@@ -50,6 +50,8 @@ class CliTest : public ::testing::Test {
   void TearDown() override;
   // GTEST_SKIP()s the caller when the default image is not built.
   bool have_image();
+  bool have_microvm();  // have_image() and QEMU + guest kernel
+  static bool backend_usable(const std::string& backend);
   nlohmann::json ls_json(bool all = true);
   nlohmann::json inspect_json(const std::string& name);
   // "microvm" when the suite runs against it, else "namespace".
@@ -66,6 +68,12 @@ class CliTest : public ::testing::Test {
 #define HULL_REQUIRE_IMAGE()                        \
   do {                                              \
     if (!have_image()) GTEST_SKIP() << skip_reason_; \
+  } while (0)
+
+// Skips (saying why) unless a microVM sandbox can run here.
+#define HULL_REQUIRE_MICROVM()                        \
+  do {                                                \
+    if (!have_microvm()) GTEST_SKIP() << skip_reason_; \
   } while (0)
 
 }  // namespace hull::testing

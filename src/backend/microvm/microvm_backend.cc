@@ -11,7 +11,10 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 
+#include "backend/microvm/accel_probe.h"
+#include "backend/microvm/console.h"
 #include "backend/microvm/guest_artifacts.h"
 #include "backend/microvm/qemu_command.h"
 #include "backend/namespace/record.h"
@@ -25,6 +28,14 @@ namespace hull::backend {
 namespace microvm {
 
 std::string console_log_path(const std::string& state_dir) { return state_dir + "/console.log"; }
+
+std::string MicrovmInstance::exit_explanation() const {
+  const std::string path = console_log_path(state_dir_);
+  auto v = judge_console_file(path, kConsoleLogMax);
+  if (!v) return "console log unreadable: " + v.error().message();
+  if (v->summary.empty()) return "no panic or agent message on the guest console (hull logs --console)";
+  return v->summary + " (hull logs --console)";
+}
 
 Status MicrovmInstance::destroy() {
   if (destroyed_) return ok_status();
@@ -103,7 +114,8 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
   const auto& d = policy::kDefaultLimits;
   VmConfig c;
   c.qemu = qemu;
-  c.accel = Accel::kTcg;  // KVM only after a probe shows our guest boots under it (not yet)
+  const AccelChoice accel = choose_accel(qemu, kernel);  // KVM only if our guest booted under it
+  c.accel = accel.accel;
   c.cpus = spec.limits.cpus > 0 ? static_cast<unsigned>(std::ceil(spec.limits.cpus)) : 1;
   c.memory_bytes = spec.limits.memory_bytes ? spec.limits.memory_bytes : (1ull << 30);
   c.kernel = kernel;
@@ -115,6 +127,9 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
   c.overlay_bytes = d.scratch_bytes;
   c.pids_max = spec.limits.pids ? spec.limits.pids : d.pids;
   c.console_log = console_log_path(spec.state_dir);
+  // For debugging a guest (e.g. "loglevel=7", or "rdinit=/none" to see a
+  // panic reported); the guest is the user's own, so this grants nothing.
+  if (const char* extra = std::getenv("HULL_GUEST_CMDLINE_APPEND")) c.cmdline_extra = extra;
 
   // QEMU's own host cgroups: optional (the VM is the wall), but reported.
   std::optional<ns::CgroupSet> cgroups;
@@ -162,7 +177,7 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
   const Tier tier = c.accel == Accel::kKvm ? Tier::kMicrovmKvm : Tier::kMicrovmTcg;
   std::vector<std::pair<std::string, std::string>> report = {
       {"kernel", guest_kernel_release(kernel).empty() ? kernel : guest_kernel_release(kernel)},
-      {"accel", c.accel == Accel::kKvm ? "kvm" : "tcg (KVM not probed yet)"},
+      {"accel", accel.reason},
       {"cpus", std::to_string(c.cpus)},
       {"memory", std::to_string(c.memory_bytes >> 20) + " MiB (guest RAM)"},
       {"pids", std::to_string(c.pids_max) + " (guest cgroup)"},

@@ -42,6 +42,7 @@ class MicrovmInstance : public Instance {
   pid_t host_pid() const override { return pid_; }
   int exit_fd() const override { return pidfd_.get(); }
   Status destroy() override;
+  std::string exit_explanation() const override;
   std::vector<std::pair<std::string, std::string>> report() const override { return report_; }
 
  private:

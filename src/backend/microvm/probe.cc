@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/microvm/accel_probe.h"
 #include "backend/microvm/guest_artifacts.h"
 #include "base/command.h"
 #include "base/sys.h"
@@ -27,13 +28,22 @@ std::vector<Probe> probe_microvm_backend() {
   program("cpio", "cpio");
   program("mkfs.ext4", "e2fsprogs");
   // Honest about acceleration: /dev/kvm alone does not prove that our guest
-  // boots under it (here it only runs para-virtualised guests), and hull does
-  // not probe that yet, so every microVM runs under TCG.
-  bool kvm_dev = ::access("/dev/kvm", R_OK | W_OK) == 0;
-  out.push_back({"accel", true,
-                 kvm_dev ? "kvm: /dev/kvm present, guest boot not probed yet -> tcg"
-                         : "kvm: no usable /dev/kvm -> tcg"});
+  // boots under it (here it only runs para-virtualised guests); the probe
+  // boots it (accel_probe.h).
+  if (auto t = microvm_tier()) {
+    out.push_back({"accel", true, t->reason});
+  } else {
+    out.push_back({"accel", false, "not probed: " + t.error().message()});
+  }
   return out;
+}
+
+Result<TierChoice> microvm_tier() {
+  std::string qemu = find_program("qemu-system-x86_64");
+  if (qemu.empty()) return make_error("microvm backend", "qemu-system-x86_64 not found");
+  HULL_ASSIGN(std::string kernel, microvm::find_guest_kernel());
+  auto a = microvm::choose_accel(qemu, kernel);
+  return TierChoice{a.accel == microvm::Accel::kKvm ? Tier::kMicrovmKvm : Tier::kMicrovmTcg, a.reason};
 }
 
 Status check_microvm_ready() {

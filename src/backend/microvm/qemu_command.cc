@@ -31,6 +31,7 @@ std::string kernel_cmdline(const VmConfig& c) {
     if (c.workspace_ro) s += " hull.workspace_ro=1";
   }
   if (c.pids_max != 0) s += " hull.pids_max=" + std::to_string(c.pids_max);
+  if (!c.cmdline_extra.empty()) s += " " + c.cmdline_extra;
   return s;
 }
 

@@ -36,6 +36,7 @@ struct VmConfig {
   uint32_t pids_max = 0;       // 0 = no limit inside the guest
   int channel_fd = 3;          // inherited, connected stream socket
   std::string console_log;     // file for the guest console
+  std::string cmdline_extra;   // appended to the kernel command line (debugging)
   // TCG's translated-code cache (MiB). QEMU 7.2 reserves up to 1 GiB by
   // default; capped so many parallel sandboxes stay within host memory.
   uint32_t tcg_cache_mib = 256;
