@@ -2,9 +2,12 @@
 // explains how the guest ended. (Everything the backends share runs as the
 // "microvm:" copy of the Cli* suites.)
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <string>
 
 #include "backend/microvm/accel_probe.h"
@@ -56,6 +59,29 @@ TEST_F(MicrovmCli, InspectAndStderrNameTheTierHonestly) {
   if (tier == "microvm-tcg") {
     EXPECT_NE(r.err.find("microvm-tcg"), std::string::npos) << "a TCG run says so on stderr: " << r.err;
   }
+}
+
+// QEMU is confined on the host: no_new_privs, Landlock to the files it was
+// handed (where the kernel has Landlock), its own cgroups.
+TEST_F(MicrovmCli, QemuRunsConfinedOnTheHost) {
+  HULL_REQUIRE_MICROVM();
+  auto r = run_hull({"run", "-d", "--name", "q", "--backend", "microvm", "--", "sleep", "1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = inspect_json("q");
+  const int qemu = info["state"].value("boundary_pid", 0);
+  ASSERT_GT(qemu, 0);
+  std::ifstream status("/proc/" + std::to_string(qemu) + "/status");
+  std::string line, nnp;
+  while (std::getline(status, line))
+    if (line.rfind("NoNewPrivs:", 0) == 0) nnp = line;
+  EXPECT_EQ(nnp, "NoNewPrivs:\t1");
+  std::map<std::string, std::string> report;
+  for (const auto& [k, v] : info["state"]["limits_report"].items()) report[k] = v.get<std::string>();
+  ASSERT_TRUE(report.count("qemu-files")) << info.dump();
+  if (access("/sys/kernel/security/landlock", F_OK) == 0 || report["qemu-files"].rfind("landlock", 0) == 0) {
+    EXPECT_EQ(report["qemu-files"].rfind("landlock abi ", 0), 0u) << report["qemu-files"];
+  }
+  EXPECT_EQ(report["qemu-host-limits"].rfind("cgroup v", 0), 0u) << report["qemu-host-limits"];
 }
 
 // A guest whose kernel cannot mount its root panics; the sandbox ends at

@@ -17,6 +17,7 @@
 #include "backend/microvm/console.h"
 #include "backend/microvm/guest_artifacts.h"
 #include "backend/microvm/qemu_command.h"
+#include "backend/microvm/qemu_confinement.h"
 #include "backend/namespace/record.h"
 #include "base/command.h"
 #include "base/sys.h"
@@ -63,6 +64,7 @@ struct Exec {
   int channel_fd = -1;   // becomes fd 3
   int stdio_fd = -1;     // /dev/null for stdin/stdout; stderr stays (supervisor log)
   std::vector<std::string> cgroup_procs;  // "<dir>/cgroup.procs" to join before exec
+  const QemuConfinement* confinement = nullptr;
 };
 
 [[noreturn]] void exec_child(const Exec& e) {
@@ -74,6 +76,7 @@ struct Exec {
     if (fd < 0 || ::write(fd, "0", 1) != 1) ::_exit(125);
     ::close(fd);
   }
+  if (e.confinement != nullptr && e.confinement->apply() != 0) ::_exit(125);
   // Cap every file QEMU writes (only the console log is opened for writing),
   // and make an over-long write fail instead of killing QEMU.
   ::signal(SIGXFSZ, SIG_IGN);
@@ -148,12 +151,25 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
     cgroup_report = "none: " + cg.error().message();
   }
 
+  // The console log exists before QEMU starts: QEMU may write it, not create files.
+  {
+    HULL_ASSIGN(UniqueFd log, sys::open(c.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  }
+  QemuFiles files;
+  files.read_only = {c.kernel, c.initramfs, c.root_disk};
+  files.write_only = {c.console_log};
+  files.workspace = c.workspace;
+  files.workspace_ro = c.workspace_ro;
+  files.kvm = c.accel == Accel::kKvm;
+  HULL_ASSIGN(QemuConfinement confinement, QemuConfinement::build(files));
+
   HULL_ASSIGN(sys::FdPair channel, sys::socketpair(SOCK_STREAM | SOCK_CLOEXEC));
   HULL_ASSIGN(UniqueFd devnull, sys::open("/dev/null", O_RDWR | O_CLOEXEC));
   Exec e;
   e.argv_store = qemu_argv(c);
   e.channel_fd = channel.second.get();
   e.stdio_fd = devnull.get();
+  e.confinement = &confinement;
   if (cgroups)
     for (const auto& d : cgroups->dirs()) e.cgroup_procs.push_back(d + "/cgroup.procs");
   HULL_ASSIGN(pid_t pid, spawn_qemu(e));
@@ -183,6 +199,7 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
       {"pids", std::to_string(c.pids_max) + " (guest cgroup)"},
       {"rootfs", disk + " (read-only virtio-blk)"},
       {"qemu-host-limits", cgroup_report},
+      {"qemu-files", confinement.report()},
       {"console", c.console_log},
   };
   Booted b;

@@ -1,0 +1,104 @@
+#include "backend/microvm/qemu_confinement.h"
+
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+#include "backend/namespace/landlock.h"
+#include "base/sys.h"
+
+// Debian 12's headers stop at ABI 2; the values are kernel ABI.
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+
+namespace hull::backend::microvm {
+
+namespace {
+
+constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+constexpr uint64_t kExec = LANDLOCK_ACCESS_FS_EXECUTE;
+constexpr uint64_t kWriteFile = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+// Rights that make sense on a file (not a directory) rule.
+constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
+                                 LANDLOCK_ACCESS_FS_IOCTL_DEV;
+
+uint64_t handled_for_abi(int abi) {
+  uint64_t r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1: bits 0..12
+  if (abi >= 2) r |= LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) r |= LANDLOCK_ACCESS_FS_TRUNCATE;
+  if (abi >= 5) r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+  return r;
+}
+
+Status add_rule(int ruleset, const std::string& path, uint64_t access, uint64_t handled) {
+  HULL_ASSIGN(UniqueFd fd, sys::open(path, O_PATH | O_CLOEXEC));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  access &= handled;
+  if (!S_ISDIR(st.st_mode)) access &= kFileRights;
+  landlock_path_beneath_attr rule{};
+  rule.allowed_access = access;
+  rule.parent_fd = fd.get();
+  if (::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0)
+    return sys_error("landlock rule for " + path);
+  return ok_status();
+}
+
+}  // namespace
+
+Result<QemuConfinement> QemuConfinement::build(const QemuFiles& files) {
+  QemuConfinement c;
+  const int abi = ns::landlock_abi();
+  if (abi <= 0) {
+    c.report_ = "none: this kernel has no Landlock (QEMU's own seccomp only)";
+    return c;
+  }
+  const uint64_t handled = handled_for_abi(abi);
+  landlock_ruleset_attr attr{};
+  attr.handled_access_fs = handled;
+  long rs = ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (rs < 0) return sys_error("landlock_create_ruleset");
+  c.ruleset_ = UniqueFd(static_cast<int>(rs));
+  const int r = c.ruleset_.get();
+  const uint64_t all = handled;
+  const uint64_t dev_rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                          LANDLOCK_ACCESS_FS_IOCTL_DEV;
+  size_t n = 0;
+  auto rule = [&](const std::string& p, uint64_t access) -> Status {
+    HULL_TRY(add_rule(r, p, access, handled));
+    ++n;
+    return ok_status();
+  };
+  HULL_TRY(rule("/usr", kRead | kExec));
+  if (sys::exists("/etc/ld.so.cache")) HULL_TRY(rule("/etc/ld.so.cache", LANDLOCK_ACCESS_FS_READ_FILE));
+  HULL_TRY(rule("/dev/null", dev_rw));
+  HULL_TRY(rule("/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE));
+  if (files.kvm) HULL_TRY(rule("/dev/kvm", dev_rw));
+  for (const auto& p : files.read_only) HULL_TRY(rule(p, LANDLOCK_ACCESS_FS_READ_FILE));
+  for (const auto& p : files.write_only) HULL_TRY(rule(p, kWriteFile));
+  if (!files.workspace.empty()) HULL_TRY(rule(files.workspace, files.workspace_ro ? kRead : all));
+  c.report_ = "landlock abi " + std::to_string(abi) + ": " + std::to_string(n) +
+              " paths (/usr, its kernel, initramfs, disk, console log" +
+              (files.workspace.empty() ? "" : files.workspace_ro ? ", workspace ro" : ", workspace rw") + ")";
+  return c;
+}
+
+int QemuConfinement::apply() const {
+  if (!ruleset_) return 0;
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  if (::syscall(SYS_landlock_restrict_self, ruleset_.get(), 0) != 0) return errno;
+  return 0;
+}
+
+}  // namespace hull::backend::microvm
