@@ -62,6 +62,9 @@ class Instance {
   // kernel panic, the agent's last words), for the "sandbox died" report.
   // One line, safe to print. "" when there is nothing to say.
   virtual std::string exit_explanation() const { return {}; }
+  // Checked every few seconds while the sandbox runs: a reason to stop it
+  // (e.g. "guest flooded its console"), or "" when all is well. Cheap.
+  virtual std::string health_problem() const { return {}; }
   // Limits and features in force, for `hull inspect` ("memory": "cgroup-v1", ...).
   virtual std::vector<std::pair<std::string, std::string>> report() const = 0;
 };

@@ -168,6 +168,7 @@ asio::awaitable<int> Supervisor::run() {
 
   asio::co_spawn(executor(), agent_control_loop(), asio::detached);
   asio::co_spawn(executor(), accept_clients(), asio::detached);
+  asio::co_spawn(executor(), watchdog(), asio::detached);
   if (spec_.detach) asio::co_spawn(executor(), run_detached_main(*this), asio::detached);
 
   co_await stop_requested_.wait();
@@ -340,7 +341,11 @@ asio::awaitable<void> Supervisor::agent_control_loop() {
       }
       auto to = health_waiters_.front();
       health_waiters_.pop_front();
-      deliver_health(to, *hr);
+      if (to) {
+        deliver_health(*to, *hr);
+      } else {
+        watchdog_ping_sent_.reset();
+      }
     } else {
       agent_violation(std::string("unexpected ") + wire::message_name(*msg) +
                       " on the control stream");

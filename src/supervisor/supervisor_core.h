@@ -101,6 +101,9 @@ class Supervisor {
   asio::awaitable<void> agent_control_loop();
   asio::awaitable<void> watch_boundary();
   asio::awaitable<void> watch_signals();
+  // watchdog.cc: while running, pings the agent and asks the backend for
+  // trouble (a flooded console); stops a sandbox that hangs or misbehaves.
+  asio::awaitable<void> watchdog();
   asio::awaitable<int> teardown();
   int fail_start(const Error& e);
   void write_state_logged();
@@ -133,7 +136,10 @@ class Supervisor {
   std::optional<Outcome> outcome_;
   Event stop_requested_;
   bool main_claimed_ = false;
-  std::deque<std::weak_ptr<ClientConn>> health_waiters_;
+  // Who asked for each outstanding Health, in order; nullopt = the watchdog.
+  std::deque<std::optional<std::weak_ptr<ClientConn>>> health_waiters_;
+  // When the watchdog's outstanding Health was sent (none outstanding: empty).
+  std::optional<std::chrono::steady_clock::time_point> watchdog_ping_sent_;
   std::set<std::shared_ptr<RelayPair>> relays_;
   std::set<std::shared_ptr<ClientConn>> clients_;
   uint64_t events_logged_ = 0;

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 namespace hull::testing {
 
@@ -241,6 +242,19 @@ bool CliTest::have_image() {
     return false;
   }
   return true;
+}
+
+nlohmann::json CliTest::wait_until_final(const std::string& name, int timeout_s) {
+  const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  while (Clock::now() < deadline) {
+    for (const auto& e : ls_json(true)) {
+      if (e.value("name", "") != name) continue;
+      const std::string st = e.value("status", "");
+      if (st == "exited" || st == "failed") return e;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return nullptr;
 }
 
 nlohmann::json CliTest::ls_json(bool all) {

@@ -54,6 +54,9 @@ class CliTest : public ::testing::Test {
   static bool backend_usable(const std::string& backend);
   nlohmann::json ls_json(bool all = true);
   nlohmann::json inspect_json(const std::string& name);
+  // Polls `hull ls --json` (100 ms apart, up to timeout_s) until sandbox
+  // `name` is in a final state (exited/failed); its entry, or null if not.
+  nlohmann::json wait_until_final(const std::string& name, int timeout_s = 60);
   // "microvm" when the suite runs against it, else "namespace".
   static std::string backend_under_test();
   std::string home_;

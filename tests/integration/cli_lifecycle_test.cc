@@ -99,6 +99,29 @@ TEST_F(CliLifecycle, KilledSupervisorsRemainsAreReapedByTheNextCommand) {
   for (const auto& d : cgroups) EXPECT_FALSE(fs::exists(d)) << "cgroup left behind: " << d;
 }
 
+// A sandbox that stops answering (its boundary frozen from the host: for a
+// microVM the whole QEMU, for a namespace sandbox its agent) is declared
+// hung by the supervisor's watchdog, stopped, and reported.
+TEST_F(CliLifecycle, HungSandboxIsStoppedAndReported) {
+  HULL_REQUIRE_IMAGE();
+  ::setenv("HULL_AGENT_TIMEOUT_MS", "2000", 1);
+  start_sleeper("h");
+  ::unsetenv("HULL_AGENT_TIMEOUT_MS");
+  int boundary_pid = inspect_json("h")["state"].value("boundary_pid", 0);
+  ASSERT_GT(boundary_pid, 0);
+  ASSERT_EQ(::kill(boundary_pid, SIGSTOP), 0);
+  auto e = wait_until_final("h", 60);
+  ASSERT_FALSE(e.is_null()) << "the watchdog did not stop a frozen sandbox";
+  EXPECT_EQ(e["status"], "failed");
+  EXPECT_NE(e.value("error", "").find("sandbox hung: its agent answered no health check for 2 s"),
+            std::string::npos)
+      << e.dump();
+  EXPECT_FALSE(supervisor::testing::process_running(boundary_pid));
+  auto rm = run_hull({"rm", "h"});
+  EXPECT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_TRUE(processes_mentioning(home_).empty());
+}
+
 TEST_F(CliLifecycle, RmRefusesARunningSandboxWithoutForce) {
   HULL_REQUIRE_IMAGE();
   start_sleeper("busy");

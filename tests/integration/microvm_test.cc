@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 
 #include "backend/microvm/accel_probe.h"
 #include "cli_harness.h"
+#include "supervisor_harness.h"
 
 namespace hull::testing {
 namespace {
@@ -103,6 +105,23 @@ TEST_F(MicrovmCli, GuestKernelPanicEndsTheSandboxWithTheConsoleTail) {
   auto logs = run_hull({"logs", "--console", "p"});
   EXPECT_EQ(logs.exit_code, 0) << logs.err;
   EXPECT_NE(logs.out.find("Kernel panic - not syncing"), std::string::npos) << logs.out;
+}
+
+// A guest writing without end to its serial console fills the size-capped
+// log; the watchdog stops it and says why, and the host file stays bounded.
+TEST_F(MicrovmCli, ConsoleFloodIsStoppedAndReported) {
+  HULL_REQUIRE_MICROVM();
+  auto r = run_hull({"run", "-d", "--name", "f", "--backend", "microvm", "--", "sh", "-c",
+                     "yes 'flooding the console' > /dev/ttyS0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int qemu = inspect_json("f")["state"].value("boundary_pid", 0);
+  auto e = wait_until_final("f", 120);
+  ASSERT_FALSE(e.is_null()) << "a flooding guest was not stopped";
+  EXPECT_EQ(e["status"], "failed");
+  EXPECT_NE(e.value("error", "").find("guest flooded its console"), std::string::npos) << e.dump();
+  auto console = std::filesystem::path(inspect_json("f").value("dir", "")) / "console.log";
+  EXPECT_LE(std::filesystem::file_size(console), 1u << 20);
+  EXPECT_FALSE(supervisor::testing::process_running(qemu));
 }
 
 TEST_F(MicrovmCli, ConsoleLogsOfANamespaceSandboxSayThereIsNone) {

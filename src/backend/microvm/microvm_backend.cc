@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +37,15 @@ std::string MicrovmInstance::exit_explanation() const {
   if (!v) return "console log unreadable: " + v.error().message();
   if (v->summary.empty()) return "no panic or agent message on the guest console (hull logs --console)";
   return v->summary + " (hull logs --console)";
+}
+
+std::string MicrovmInstance::health_problem() const {
+  // A guest that filled its console log is flooding it: QEMU's writes now
+  // fail, and a guest this loud is broken or hostile either way.
+  struct stat st {};
+  if (::stat(console_log_path(state_dir_).c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) >= kConsoleLogMax)
+    return "guest flooded its console (" + std::to_string(kConsoleLogMax >> 20) + " MiB log cap reached; hull logs --console)";
+  return {};
 }
 
 Status MicrovmInstance::destroy() {

@@ -43,6 +43,7 @@ class MicrovmInstance : public Instance {
   int exit_fd() const override { return pidfd_.get(); }
   Status destroy() override;
   std::string exit_explanation() const override;
+  std::string health_problem() const override;
   std::vector<std::pair<std::string, std::string>> report() const override { return report_; }
 
  private:
