@@ -37,6 +37,7 @@ struct Limits {
   double cpus = 0;              // 0 = unlimited; 1.5 = one and a half CPUs
   uint64_t memory_bytes = 0;    // 0 = backend default
   uint32_t pids = 0;            // 0 = backend default
+  uint64_t disk_bytes = 0;      // writable layer (tmpfs over the image); 0 = backend default
 };
 
 struct BootSpec {

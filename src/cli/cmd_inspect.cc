@@ -51,6 +51,7 @@ int cmd_inspect(const std::string& name, bool json) {
       {"timeout", spec.timeout_ms == 0 ? "none" : std::to_string(spec.timeout_ms) + " ms"},
       {"cpus", spec.limits.cpus == 0 ? "unlimited" : std::to_string(spec.limits.cpus)},
       {"memory", size_text(spec.limits.memory_bytes)},
+      {"disk", size_text(spec.limits.disk_bytes)},
       {"pids", spec.limits.pids == 0 ? "default" : std::to_string(spec.limits.pids)},
       {"created", spec.created_at},
       {"started", or_dash(st.started_at)},

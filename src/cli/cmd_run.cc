@@ -86,6 +86,11 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o) {
   if (!o.memory.empty()) {
     HULL_ASSIGN(spec.limits.memory_bytes, parse_size(o.memory));
   }
+  if (!o.disk.empty()) {
+    HULL_ASSIGN(spec.limits.disk_bytes, parse_size(o.disk));
+    if (spec.limits.disk_bytes < (16ull << 20))
+      return make_error("bad --disk " + o.disk, "the writable layer needs at least 16m");
+  }
   if (!o.timeout.empty()) {
     HULL_ASSIGN(spec.timeout_ms, parse_duration_ms(o.timeout));
   }

@@ -42,6 +42,7 @@ struct RunOptions {
   bool workspace_ro = false;
   double cpus = 0;
   std::string memory;   // "512m"
+  std::string disk;     // "2g": size of the writable layer
   std::string timeout;  // "30s"
   std::string backend = "auto";
   std::string image = "default";

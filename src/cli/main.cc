@@ -66,6 +66,9 @@ int main_impl(int argc, char** argv) {
   c_run->add_flag("--workspace-ro", run.workspace_ro, "Mount the workspace read-only");
   c_run->add_option("--cpus", run.cpus, "CPU limit, e.g. 1.5");
   c_run->add_option("--memory", run.memory, "Memory limit, e.g. 512m or 2g");
+  c_run->add_option("--disk", run.disk,
+                    "Size of the writable layer over the image (tmpfs; default 1g), e.g. 4g. "
+                    "Writes beyond it fail with ENOSPC; the image never changes");
   c_run->add_option("--timeout", run.timeout, "Kill the command after this long, e.g. 30s, 5m, 1h");
   c_run->add_option("--backend", run.backend, "namespace | microvm | auto (default auto, or $HULL_BACKEND)")
       ->envname("HULL_BACKEND")

@@ -66,7 +66,8 @@ std::string spec_to_json(const SandboxSpec& s) {
   j["timeout_ms"] = s.timeout_ms;
   j["limits"] = Json{{"cpus", s.limits.cpus},
                      {"memory_bytes", s.limits.memory_bytes},
-                     {"pids", s.limits.pids}};
+                     {"pids", s.limits.pids},
+                     {"disk_bytes", s.limits.disk_bytes}};
   j["created_at"] = s.created_at;
   return j.dump(2) + "\n";
 }
@@ -116,6 +117,7 @@ Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& p
       read_field(*it, "cpus", s.limits.cpus);
       read_field(*it, "memory_bytes", s.limits.memory_bytes);
       read_field(*it, "pids", s.limits.pids);
+      read_field(*it, "disk_bytes", s.limits.disk_bytes);
     }
     read_field(j, "created_at", s.created_at);
     return s;

@@ -71,6 +71,24 @@ TEST_F(CliRun, ProcShowsOnlyTheSandboxesProcesses) {
   EXPECT_EQ(r.out.find("supervisor"), std::string::npos) << r.out;
 }
 
+// --disk sizes the writable layer: writing past it fails with ENOSPC
+// inside, and nothing of it reaches the host's disk or the image.
+TEST_F(CliRun, DiskSizesTheWritableLayer) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "--rm", "--disk", "32m", "--", "sh", "-c",
+                     "dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null; echo dd=$?; "
+                     "df -k / | awk 'NR==2 {print $2}'"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "dd=1") << r.out;
+  const long size_kib = std::stol(r.out.substr(r.out.find('\n') + 1));
+  EXPECT_GE(size_kib, 30 * 1024) << r.out;
+  EXPECT_LE(size_kib, 33 * 1024) << r.out;
+  EXPECT_FALSE(fs::exists(rootfs_ + "/big"));
+  auto bad = run_hull({"run", "--rm", "--disk", "1m", "--", "true"});
+  EXPECT_EQ(bad.exit_code, 125);
+  EXPECT_NE(bad.err.find("at least 16m"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliRun, HostnameIsTheSandboxName) {
   HULL_REQUIRE_IMAGE();
   auto r = run_hull({"run", "--rm", "--name", "box-1", "--", "cat", "/etc/hostname"});

@@ -137,7 +137,7 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
   c.workspace = spec.workspace;
   c.workspace_ro = spec.workspace_ro;
   c.hostname = spec.name;
-  c.overlay_bytes = d.scratch_bytes;
+  c.overlay_bytes = spec.limits.disk_bytes ? spec.limits.disk_bytes : d.scratch_bytes;
   c.pids_max = spec.limits.pids ? spec.limits.pids : d.pids;
   c.console_log = console_log_path(spec.state_dir);
   // For debugging a guest (e.g. "loglevel=7", or "rdinit=/none" to see a
@@ -207,7 +207,8 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
       {"cpus", std::to_string(c.cpus)},
       {"memory", std::to_string(c.memory_bytes >> 20) + " MiB (guest RAM)"},
       {"pids", std::to_string(c.pids_max) + " (guest cgroup)"},
-      {"rootfs", disk + " (read-only virtio-blk)"},
+      {"rootfs", disk + " (read-only virtio-blk), writable layer: guest tmpfs " +
+                     std::to_string(c.overlay_bytes >> 20) + " MiB"},
       {"qemu-host-limits", cgroup_report},
       {"qemu-files", confinement.report()},
       {"console", c.console_log},

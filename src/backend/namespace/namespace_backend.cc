@@ -149,8 +149,8 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
   HULL_TRY(ns::write_record(spec.state_dir, record));
 
   // Everything the child reads, built now: it must not allocate.
-  std::string scratch_opts =
-      "size=" + std::to_string(d.scratch_bytes) + ",mode=0755,uid=0,gid=0";
+  const uint64_t scratch_bytes = spec.limits.disk_bytes ? spec.limits.disk_bytes : d.scratch_bytes;
+  std::string scratch_opts = "size=" + std::to_string(scratch_bytes) + ",mode=0755,uid=0,gid=0";
   // Relative to the child's cwd, the scratch tmpfs (see child_setup.cc).
   std::string overlay_opts = "lowerdir=lower,upperdir=upper,workdir=work,userxattr";
   auto table = policy::sandbox_mounts();
@@ -245,7 +245,7 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
       {"userns", "idmapped 0→" + std::to_string(ids.host_base) + " (" +
                      std::to_string(ids.count) + " ids)"},
       {"rootfs", "overlay on idmapped " + spec.rootfs + ", upper on tmpfs " +
-                     std::to_string(d.scratch_bytes) + " bytes"},
+                     std::to_string(scratch_bytes >> 20) + " MiB"},
       {"workspace", plan.has_workspace ? std::string("/workspace ") + (spec.workspace_ro ? "ro" : "rw")
                                        : std::string("none")},
       {"network", "none (own netns, loopback only)"},
