@@ -19,8 +19,13 @@ Result<std::string> find_guest_kernel() {
     if (!sys::exists(env)) return make_error("guest kernel " + std::string(env), "HULL_KERNEL names no file");
     return std::string(env);
   }
-  std::string current = paths::cache_dir() + "/kernels/current/bzImage";
-  if (sys::exists(current)) return current;
+  // The uncompressed ELF first: QEMU enters it at its PVH note, skipping the
+  // real-mode setup and in-guest decompression of a bzImage (measured here
+  // under TCG: `hull run -- true` 1.19 s vs 1.36 s).
+  for (const char* image : {"vmlinux", "bzImage"}) {
+    std::string current = paths::cache_dir() + "/kernels/current/" + image;
+    if (sys::exists(current)) return current;
+  }
   return make_error("guest kernel",
                     "not built yet; run guest/kernel/build from the hull checkout (./bootstrap does), "
                     "or set HULL_KERNEL");

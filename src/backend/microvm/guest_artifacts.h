@@ -1,7 +1,8 @@
 // What a microVM boots besides the image: hull's guest kernel and an
 // initramfs whose only file is hull-agent as /init.
 //
-// Kernel: $HULL_KERNEL, else paths::cache_dir()/kernels/current/bzImage,
+// Kernel: $HULL_KERNEL, else paths::cache_dir()/kernels/current/vmlinux (PVH
+// entry; bzImage if that is all there is),
 // which `guest/kernel/build` (run by ./bootstrap) builds and links.
 // Initramfs: built once per agent binary (keyed by its SHA-256) with cpio,
 // cached under paths::cache_dir()/initramfs/.

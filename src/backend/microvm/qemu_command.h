@@ -26,7 +26,7 @@ struct VmConfig {
   Accel accel = Accel::kTcg;
   unsigned cpus = 1;
   uint64_t memory_bytes = 1ull << 30;
-  std::string kernel;          // bzImage
+  std::string kernel;          // vmlinux (PVH ELF) or bzImage
   std::string initramfs;       // cpio with hull-agent as /init
   std::string root_disk;       // ext4 image of the rootfs (opened read-only)
   std::string workspace;       // host dir; empty = none
