@@ -14,9 +14,15 @@
 //   wrong-reply Hello + Ready; answers an exec with file_done
 //   exit        Hello + Ready, then exits (the sandbox dies under the host)
 //
+// In a microVM it is the guest's /init instead (no fd 3): it mounts devtmpfs,
+// the workspace over 9p (tag "workspace") and takes the virtio-serial port as
+// its channel, so the same modes work against both backends.
+//
 // Speaks raw frames with blocking I/O on purpose: it must be able to do what
 // wire::Channel would never let a well-behaved peer do.
 #include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -90,7 +96,28 @@ template <class F>
 
 }  // namespace
 
+// As a VM's /init: the devices and the workspace the real agent would mount,
+// and the channel port on fd 3. Any failure leaves fd 3 closed, which the
+// host sees as an agent that never said Hello.
+void become_vm_init() {
+  ::mkdir("/dev", 0755);
+  ::mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr);
+  ::mkdir("/workspace", 0755);
+  ::mount("workspace", "/workspace", "9p", 0, "trans=virtio,version=9p2000.L");
+  for (int i = 0; i < 8; ++i) {
+    std::string port = "/dev/vport" + std::to_string(i) + "p1";
+    int fd = ::open(port.c_str(), O_RDWR | O_NOCTTY);
+    if (fd < 0) continue;
+    if (fd != kFd) {
+      ::dup2(fd, kFd);
+      ::close(fd);
+    }
+    return;
+  }
+}
+
 int main() {
+  if (::getpid() == 1 && ::fcntl(kFd, F_GETFD) < 0) become_vm_init();
   const std::string mode = read_mode();
   send_message(FrameType::kHello, 0, Hello{kProtocolVersion, "agent", "evil-agent " + mode});
 

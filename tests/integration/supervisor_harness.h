@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "backend/backend.h"
 #include "base/sys.h"
 #include "base/temp_dir.h"
 #include "supervisor/sandbox_record.h"
@@ -39,6 +40,10 @@ inline std::string test_rootfs() {
     if (!::hull::sys::exists(::hull::supervisor::testing::test_rootfs() + "/bin/sh")) {  \
       GTEST_SKIP() << "no test rootfs at " << ::hull::supervisor::testing::test_rootfs() \
                    << " (set HULL_TEST_ROOTFS)";                                         \
+    }                                                                                    \
+    if (const char* b = std::getenv("HULL_BACKEND"); b != nullptr && std::string(b) == "microvm") { \
+      if (auto ready = ::hull::backend::check_microvm_ready(); !ready)                   \
+        GTEST_SKIP() << "microvm backend not usable: " << ready.error().message();      \
     }                                                                                    \
   } while (0)
 
@@ -73,6 +78,9 @@ class SupervisorProcess {
         agent_(std::move(agent)) {
     if (spec_.name.empty()) spec_.name = "t" + std::to_string(::getpid());
     spec_.rootfs = spec_.rootfs.empty() ? test_rootfs() : spec_.rootfs;
+    // The "microvm:" copies of these tests run against the microvm backend.
+    if (const char* b = std::getenv("HULL_BACKEND"); b != nullptr && std::string(b) == "microvm")
+      spec_.backend = backend::BackendKind::kMicrovm;
     spec_.workspace = workspace_.path();
     spec_.created_at = now_rfc3339();
     dir_ = home_.path() + "/state/sandboxes/" + spec_.name;

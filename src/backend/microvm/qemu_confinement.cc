@@ -1,7 +1,6 @@
 #include "backend/microvm/qemu_confinement.h"
 
 #include <fcntl.h>
-#include <linux/landlock.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,14 +11,6 @@
 
 #include "backend/namespace/landlock.h"
 #include "base/sys.h"
-
-// Debian 12's headers stop at ABI 2; the values are kernel ABI.
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
-#endif
 
 namespace hull::backend::microvm {
 
@@ -32,14 +23,6 @@ constexpr uint64_t kWriteFile = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_
 constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
                                  LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
                                  LANDLOCK_ACCESS_FS_IOCTL_DEV;
-
-uint64_t handled_for_abi(int abi) {
-  uint64_t r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1: bits 0..12
-  if (abi >= 2) r |= LANDLOCK_ACCESS_FS_REFER;
-  if (abi >= 3) r |= LANDLOCK_ACCESS_FS_TRUNCATE;
-  if (abi >= 5) r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-  return r;
-}
 
 Status add_rule(int ruleset, const std::string& path, uint64_t access, uint64_t handled) {
   HULL_ASSIGN(UniqueFd fd, sys::open(path, O_PATH | O_CLOEXEC));
@@ -64,7 +47,7 @@ Result<QemuConfinement> QemuConfinement::build(const QemuFiles& files) {
     c.report_ = "none: this kernel has no Landlock (QEMU's own seccomp only)";
     return c;
   }
-  const uint64_t handled = handled_for_abi(abi);
+  const uint64_t handled = ns::landlock_fs_rights(abi);
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = handled;
   long rs = ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);

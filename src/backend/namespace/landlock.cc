@@ -10,29 +10,15 @@
 
 #include "backend/namespace/child_setup.h"
 
-// Debian 12's headers stop at ABI 2; the values are kernel ABI.
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
-#endif
-
 namespace hull::backend::ns {
 
-namespace {
-
-// Filesystem rights each ABI knows; handling a right the kernel does not know
-// is EINVAL, so the set grows with the ABI.
-uint64_t fs_rights_for_abi(int abi) {
+uint64_t landlock_fs_rights(int abi) {
   uint64_t r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1: bits 0..12
   if (abi >= 2) r |= LANDLOCK_ACCESS_FS_REFER;
   if (abi >= 3) r |= LANDLOCK_ACCESS_FS_TRUNCATE;
   if (abi >= 5) r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
   return r;
 }
-
-}  // namespace
 
 int landlock_abi() {
   long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -41,7 +27,7 @@ int landlock_abi() {
 
 int landlock_restrict_to_root(int abi) {
   landlock_ruleset_attr attr{};
-  attr.handled_access_fs = fs_rights_for_abi(abi);
+  attr.handled_access_fs = landlock_fs_rights(abi);
   long rs = ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
   if (rs < 0) return errno;
   int ruleset = static_cast<int>(rs);
