@@ -1,6 +1,7 @@
 // What only the microvm backend has: its own guest kernel, a console that
 // explains how the guest ended. (Everything the backends share runs as the
 // "microvm:" copy of the Cli* suites.)
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -73,10 +74,16 @@ TEST_F(MicrovmCli, QemuRunsConfinedOnTheHost) {
   const int qemu = info["state"].value("boundary_pid", 0);
   ASSERT_GT(qemu, 0);
   std::ifstream status("/proc/" + std::to_string(qemu) + "/status");
-  std::string line, nnp;
-  while (std::getline(status, line))
+  std::string line, nnp, uid;
+  while (std::getline(status, line)) {
     if (line.rfind("NoNewPrivs:", 0) == 0) nnp = line;
+    if (line.rfind("Uid:", 0) == 0) uid = line;
+  }
   EXPECT_EQ(nnp, "NoNewPrivs:\t1");
+  if (::geteuid() == 0) {
+    // Root's hull does not run QEMU as root: no workspace, so "nobody".
+    EXPECT_EQ(uid, "Uid:\t65534\t65534\t65534\t65534") << uid;
+  }
   std::map<std::string, std::string> report;
   for (const auto& [k, v] : info["state"]["limits_report"].items()) report[k] = v.get<std::string>();
   ASSERT_TRUE(report.count("qemu-files")) << info.dump();
@@ -122,6 +129,23 @@ TEST_F(MicrovmCli, ConsoleFloodIsStoppedAndReported) {
   auto console = std::filesystem::path(inspect_json("f").value("dir", "")) / "console.log";
   EXPECT_LE(std::filesystem::file_size(console), 1u << 20);
   EXPECT_FALSE(supervisor::testing::process_running(qemu));
+}
+
+// With a workspace, QEMU runs as its owner: what the guest creates there
+// belongs to that user on the host, not to root.
+TEST_F(MicrovmCli, WorkspaceFilesBelongToTheWorkspaceOwner) {
+  HULL_REQUIRE_MICROVM();
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to hand the workspace to another uid";
+  auto ws = home_ + "/ws";
+  std::filesystem::create_directories(ws);
+  ASSERT_EQ(::chown(ws.c_str(), 4242, 4242), 0);
+  auto r = run_hull({"run", "--rm", "--backend", "microvm", "--workspace", ws, "--", "sh", "-c",
+                     "echo data > /workspace/made && cat /workspace/made"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "data\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((ws + "/made").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4242u);
 }
 
 TEST_F(MicrovmCli, ConsoleLogsOfANamespaceSandboxSayThereIsNone) {

@@ -95,6 +95,16 @@ TEST(MicrovmQemuCommand, AccelCpusMemoryAndCmdline) {
   EXPECT_EQ(values(qemu_argv(c), "-accel"), std::vector<std::string>{"kvm"});
 }
 
+TEST(MicrovmQemuCommand, ConsoleIsAPathOrAnInheritedFd) {
+  VmConfig c = config();
+  EXPECT_TRUE(has(values(qemu_argv(c), "-chardev"), "file,id=console,path=/s/console.log"));
+  c.console_fd = 4;
+  auto argv = qemu_argv(c);
+  EXPECT_TRUE(has(values(argv, "-add-fd"), "fd=4,set=1"));
+  EXPECT_TRUE(has(values(argv, "-chardev"), "file,id=console,path=/dev/fdset/1"));
+  EXPECT_TRUE(has(values(argv, "-serial"), "chardev:console"));
+}
+
 TEST(MicrovmQemuCommand, HostMemoryBudgetCoversGuestRamCodeCacheAndQemu) {
   VmConfig c = config();
   c.memory_bytes = 512ull << 20;

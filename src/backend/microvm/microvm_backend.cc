@@ -30,13 +30,22 @@ namespace hull::backend {
 namespace microvm {
 
 std::string console_log_path(const std::string& state_dir) { return state_dir + "/console.log"; }
+std::string qemu_log_path(const std::string& state_dir) { return state_dir + "/qemu.log"; }
 
 std::string MicrovmInstance::exit_explanation() const {
-  const std::string path = console_log_path(state_dir_);
-  auto v = judge_console_file(path, kConsoleLogMax);
-  if (!v) return "console log unreadable: " + v.error().message();
-  if (v->summary.empty()) return "no panic or agent message on the guest console (hull logs --console)";
-  return v->summary + " (hull logs --console)";
+  auto v = judge_console_file(console_log_path(state_dir_), kConsoleLogMax);
+  if (v && !v->summary.empty()) return v->summary + " (hull logs --console)";
+  // Nothing from the guest: then QEMU's own word (its exit and last message).
+  std::string why = "no panic or agent message on the guest console";
+  siginfo_t info{};
+  if (pidfd_ && ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+      info.si_pid != 0) {
+    why += info.si_code == CLD_EXITED ? "; QEMU exited with status " + std::to_string(info.si_status)
+                                      : "; QEMU was killed by signal " + std::to_string(info.si_status);
+  }
+  if (auto q = judge_console_file(qemu_log_path(state_dir_), kConsoleLogMax); q && !q->tail.empty())
+    why += ": " + q->tail.back();
+  return why;
 }
 
 std::string MicrovmInstance::health_problem() const {
@@ -72,9 +81,14 @@ struct Exec {
   std::vector<std::string> argv_store;
   std::vector<char*> argv;
   int channel_fd = -1;   // becomes fd 3
-  int stdio_fd = -1;     // /dev/null for stdin/stdout; stderr stays (supervisor log)
+  int stdio_fd = -1;     // /dev/null for stdin/stdout
+  int stderr_fd = -1;    // qemu.log: QEMU's own messages
+  int console_fd = -1;   // becomes fd 4: the console log, opened by us
+  int workspace_fd = -1; // becomes fd 5 (O_PATH): the workspace, or -1
   std::vector<std::string> cgroup_procs;  // "<dir>/cgroup.procs" to join before exec
   const QemuConfinement* confinement = nullptr;
+  QemuIdentity identity;
+  pid_t parent = 0;
 };
 
 [[noreturn]] void exec_child(const Exec& e) {
@@ -87,6 +101,7 @@ struct Exec {
     ::close(fd);
   }
   if (e.confinement != nullptr && e.confinement->apply() != 0) ::_exit(125);
+  if (apply_identity(e.identity, e.parent) != 0) ::_exit(125);
   // Cap every file QEMU writes (only the console log is opened for writing),
   // and make an over-long write fail instead of killing QEMU.
   ::signal(SIGXFSZ, SIG_IGN);
@@ -94,8 +109,10 @@ struct Exec {
   ::setrlimit(RLIMIT_FSIZE, &fsize);
   ::dup2(e.stdio_fd, 0);
   ::dup2(e.stdio_fd, 1);
-  if (::dup2(e.channel_fd, 3) < 0) ::_exit(126);
-  ::close_range(4, ~0u, 0);
+  ::dup2(e.stderr_fd, 2);
+  if (::dup2(e.channel_fd, 3) < 0 || ::dup2(e.console_fd, 4) < 0) ::_exit(126);
+  if (e.workspace_fd >= 0 && ::dup2(e.workspace_fd, 5) < 0) ::_exit(126);
+  ::close_range(e.workspace_fd >= 0 ? 6 : 5, ~0u, 0);
   ::execvp(e.argv[0], e.argv.data());
   ::_exit(127);
 }
@@ -161,17 +178,26 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
     cgroup_report = "none: " + cg.error().message();
   }
 
-  // The console log exists before QEMU starts: QEMU may write it, not create files.
-  {
-    HULL_ASSIGN(UniqueFd log, sys::open(c.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  }
+  // The console log and QEMU's own log are opened here and handed over as
+  // fds: QEMU may write them, not create files, and its user need not be
+  // able to reach the sandbox directory (0700, ours).
+  HULL_ASSIGN(UniqueFd console_log, sys::open(c.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  HULL_ASSIGN(UniqueFd qemu_log, sys::open(qemu_log_path(spec.state_dir), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  c.console_fd = 4;
   QemuFiles files;
   files.read_only = {c.kernel, c.initramfs, c.root_disk};
-  files.write_only = {c.console_log};
   files.workspace = c.workspace;
   files.workspace_ro = c.workspace_ro;
   files.kvm = c.accel == Accel::kKvm;
   HULL_ASSIGN(QemuConfinement confinement, QemuConfinement::build(files));
+  // QEMU reaches the workspace through an fd we opened, so its (lesser) user
+  // needs no search permission on the directories above it.
+  UniqueFd workspace_fd;
+  if (!c.workspace.empty()) {
+    HULL_ASSIGN(workspace_fd, sys::open(c.workspace, O_PATH | O_DIRECTORY | O_CLOEXEC));
+    c.workspace = "/proc/self/fd/5";
+  }
+  const QemuIdentity identity = choose_qemu_identity(files);
 
   HULL_ASSIGN(sys::FdPair channel, sys::socketpair(SOCK_STREAM | SOCK_CLOEXEC));
   HULL_ASSIGN(UniqueFd devnull, sys::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -179,7 +205,12 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
   e.argv_store = qemu_argv(c);
   e.channel_fd = channel.second.get();
   e.stdio_fd = devnull.get();
+  e.stderr_fd = qemu_log.get();
+  e.console_fd = console_log.get();
+  e.workspace_fd = workspace_fd ? workspace_fd.get() : -1;
   e.confinement = &confinement;
+  e.identity = identity;
+  e.parent = ::getpid();
   if (cgroups)
     for (const auto& d : cgroups->dirs()) e.cgroup_procs.push_back(d + "/cgroup.procs");
   HULL_ASSIGN(pid_t pid, spawn_qemu(e));
@@ -211,6 +242,7 @@ Result<Booted> MicrovmBackend::boot(const BootSpec& spec) {
                      std::to_string(c.overlay_bytes >> 20) + " MiB"},
       {"qemu-host-limits", cgroup_report},
       {"qemu-files", confinement.report()},
+      {"qemu-user", identity.report},
       {"console", c.console_log},
   };
   Booted b;

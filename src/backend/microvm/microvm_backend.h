@@ -60,6 +60,8 @@ class MicrovmInstance : public Instance {
 // so a guest flooding its console cannot fill the host's disk.
 inline constexpr uint64_t kConsoleLogMax = 1u << 20;
 std::string console_log_path(const std::string& state_dir);
+// QEMU's own stderr (its errors; capped like the console).
+std::string qemu_log_path(const std::string& state_dir);
 
 }  // namespace microvm
 }  // namespace hull::backend

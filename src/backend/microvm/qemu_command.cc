@@ -61,7 +61,15 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
       "-kernel", c.kernel,
       "-initrd", c.initramfs,
       "-append", kernel_cmdline(c),
-      "-chardev", "file,id=console,path=" + esc(c.console_log),
+  };
+  if (c.console_fd >= 0) {
+    // QEMU opens "/dev/fdset/N" paths from the fds given with -add-fd.
+    a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(c.console_fd) + ",set=1",
+                       "-chardev", "file,id=console,path=/dev/fdset/1"});
+  } else {
+    a.insert(a.end(), {"-chardev", "file,id=console,path=" + esc(c.console_log)});
+  }
+  a.insert(a.end(), {
       "-serial", "chardev:console",
       // The rootfs: read-only at the block layer, not just mounted ro.
       "-drive", "id=root,file=" + esc(c.root_disk) + ",format=raw,if=none,readonly=on",
@@ -70,7 +78,7 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
       "-device", "virtio-serial-device,max_ports=2",
       "-device", "virtserialport,chardev=channel,name=hull.channel",
       "-device", "virtio-rng-device",
-  };
+  });
   if (!c.workspace.empty()) {
     std::string fsdev = "local,id=workspace,path=" + esc(c.workspace) + ",security_model=none";
     if (c.workspace_ro) fsdev += ",readonly=on";

@@ -35,7 +35,9 @@ struct VmConfig {
   uint64_t overlay_bytes = 1ull << 30;  // guest tmpfs for the writable layer
   uint32_t pids_max = 0;       // 0 = no limit inside the guest
   int channel_fd = 3;          // inherited, connected stream socket
-  std::string console_log;     // file for the guest console
+  std::string console_log;     // file for the guest console...
+  int console_fd = -1;         // ...or, when >= 0, that file already open on this
+                               // inherited fd (QEMU's user may not reach the path)
   std::string cmdline_extra;   // appended to the kernel command line (debugging)
   // TCG's translated-code cache (MiB). QEMU 7.2 reserves up to 1 GiB by
   // default; capped so many parallel sandboxes stay within host memory.

@@ -1,6 +1,8 @@
 #include "backend/microvm/qemu_confinement.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,7 +20,6 @@ namespace {
 
 constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 constexpr uint64_t kExec = LANDLOCK_ACCESS_FS_EXECUTE;
-constexpr uint64_t kWriteFile = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
 // Rights that make sense on a file (not a directory) rule.
 constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
                                  LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
@@ -69,12 +70,50 @@ Result<QemuConfinement> QemuConfinement::build(const QemuFiles& files) {
   HULL_TRY(rule("/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE));
   if (files.kvm) HULL_TRY(rule("/dev/kvm", dev_rw));
   for (const auto& p : files.read_only) HULL_TRY(rule(p, LANDLOCK_ACCESS_FS_READ_FILE));
-  for (const auto& p : files.write_only) HULL_TRY(rule(p, kWriteFile));
   if (!files.workspace.empty()) HULL_TRY(rule(files.workspace, files.workspace_ro ? kRead : all));
   c.report_ = "landlock abi " + std::to_string(abi) + ": " + std::to_string(n) +
-              " paths (/usr, its kernel, initramfs, disk, console log" +
+              " paths (/usr, its kernel, initramfs, disk" +
               (files.workspace.empty() ? "" : files.workspace_ro ? ", workspace ro" : ", workspace rw") + ")";
   return c;
+}
+
+QemuIdentity choose_qemu_identity(const QemuFiles& files) {
+  QemuIdentity id;
+  if (::geteuid() != 0) {
+    id.report = "uid " + std::to_string(::geteuid()) + " (hull's own user)";
+    return id;
+  }
+  struct stat kvm {};
+  if (files.kvm && ::stat("/dev/kvm", &kvm) == 0) id.kvm_gid = kvm.st_gid;
+  if (!files.workspace.empty()) {
+    struct stat ws {};
+    if (::stat(files.workspace.c_str(), &ws) == 0 && ws.st_uid != 0) {
+      id.change = true;
+      id.uid = ws.st_uid;
+      id.gid = ws.st_gid;
+      id.report = "uid " + std::to_string(id.uid) + " (owner of the workspace)";
+      return id;
+    }
+    id.report = "uid 0: the workspace belongs to root, and 9p acts as QEMU's user";
+    return id;
+  }
+  // nobody/nogroup on Debian; numeric so no NSS lookup is needed.
+  id.change = true;
+  id.uid = 65534;
+  id.gid = 65534;
+  id.report = "uid 65534 (nobody; no workspace)";
+  return id;
+}
+
+int apply_identity(const QemuIdentity& id, pid_t parent) {
+  if (!id.change) return 0;
+  gid_t groups[1] = {id.kvm_gid};
+  if (::setgroups(id.kvm_gid != 0 ? 1 : 0, groups) != 0) return errno;
+  if (::setresgid(id.gid, id.gid, id.gid) != 0) return errno;
+  if (::setresuid(id.uid, id.uid, id.uid) != 0) return errno;
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno;
+  if (::getppid() != parent) return ESRCH;  // the parent died before re-arming
+  return 0;
 }
 
 int QemuConfinement::apply() const {
