@@ -49,6 +49,13 @@ std::string sha256_hex(std::string_view data) {
   return finish_hex(ctx.get());
 }
 
+Sha256::Sha256() : ctx_(new_sha256().release()) {}
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+void Sha256::update(std::string_view data) {
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) std::abort();
+}
+std::string Sha256::hex() { return finish_hex(static_cast<EVP_MD_CTX*>(ctx_)); }
+
 Result<std::string> sha256_file_hex(const std::string& path) {
   HULL_ASSIGN(UniqueFd fd, sys::open(path, O_RDONLY | O_CLOEXEC));
   Ctx ctx = new_sha256();

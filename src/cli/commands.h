@@ -13,12 +13,16 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/units.h"
 
 namespace hull::cli {
 
 inline constexpr int kExitHullError = 125;
 
-enum class CommandKind { kRun, kExec, kLs, kInspect, kStop, kRm, kCp, kLogs, kDoctor, kImagePrepare, kSupervise };
+enum class CommandKind {
+  kRun, kExec, kLs, kInspect, kStop, kRm, kCp, kLogs, kDoctor,
+  kImagePrepare, kImageLs, kImageInspect, kImageRm, kImageGc, kSupervise
+};
 
 // Prints "hull: <what> — <next>" (one line, stderr) and returns 125.
 int fail(const std::string& what, const std::string& next = {});
@@ -67,10 +71,14 @@ int cmd_logs(const std::string& name, bool follow, LogKind kind);
 void print_console_tail(const std::string& sandbox_dir);
 int cmd_doctor(bool json);
 int cmd_image_prepare(bool print_path);
+int cmd_image_ls(bool json);
+int cmd_image_inspect(const std::string& ref, bool json);
+int cmd_image_rm(const std::vector<std::string>& refs);
+int cmd_image_gc();
 int cmd_supervise(const std::string& dir, int ready_fd);
 
 // "512m" → bytes; "30s" → milliseconds. Errors name the bad value.
-Result<uint64_t> parse_size(const std::string& s);
-Result<uint32_t> parse_duration_ms(const std::string& s);
+using hull::parse_duration_ms;  // base/units.h
+using hull::parse_size;
 
 }  // namespace hull::cli

@@ -131,6 +131,18 @@ int main_impl(int argc, char** argv) {
   auto* c_prepare = c_image->add_subcommand("prepare-default", "Build (or find) the default image");
   c_prepare->add_flag("--print-path", print_path, "Print the rootfs path on stdout");
   c_prepare->footer("Example: hull image prepare-default --print-path");
+  auto* c_img_ls = c_image->add_subcommand("ls", "List images in the store, with their tags");
+  c_img_ls->add_flag("--json", json, "Print JSON");
+  c_img_ls->footer("Example: hull image ls --json");
+  auto* c_img_inspect = c_image->add_subcommand("inspect", "Show an image: digests, config, packages (SBOM)");
+  c_img_inspect->add_flag("--json", json, "Print JSON (with every package and version)");
+  c_img_inspect->add_option("ref", name, "Tag, digest (sha256:...) or a unique digest prefix")->required();
+  c_img_inspect->footer("Example: hull image inspect --json myimage");
+  auto* c_img_rm = c_image->add_subcommand("rm", "Remove tags; an image goes with its last tag (or by digest)");
+  c_img_rm->add_option("refs", names, "Tags or digests")->required();
+  c_img_rm->footer("Example: hull image rm myimage");
+  auto* c_img_gc = c_image->add_subcommand("gc", "Remove untagged images no sandbox uses, and killed imports");
+  c_img_gc->footer("Example: hull image gc");
 
   auto* c_sup = app.add_subcommand("__supervise", "internal: the per-sandbox supervisor");
   c_sup->group("");  // hidden
@@ -156,6 +168,10 @@ int main_impl(int argc, char** argv) {
   else if (c_logs->parsed()) kind = CommandKind::kLogs;
   else if (c_doctor->parsed()) kind = CommandKind::kDoctor;
   else if (c_prepare->parsed()) kind = CommandKind::kImagePrepare;
+  else if (c_img_ls->parsed()) kind = CommandKind::kImageLs;
+  else if (c_img_inspect->parsed()) kind = CommandKind::kImageInspect;
+  else if (c_img_rm->parsed()) kind = CommandKind::kImageRm;
+  else if (c_img_gc->parsed()) kind = CommandKind::kImageGc;
   else if (c_sup->parsed()) kind = CommandKind::kSupervise;
   if (!kind) return fail("no command given", "see hull --help");
 
@@ -178,6 +194,10 @@ int main_impl(int argc, char** argv) {
       return cmd_logs(name, follow, console_log ? LogKind::kConsole : sup_log ? LogKind::kSupervisor : LogKind::kMain);
     case CommandKind::kDoctor: return cmd_doctor(json);
     case CommandKind::kImagePrepare: return cmd_image_prepare(print_path);
+    case CommandKind::kImageLs: return cmd_image_ls(json);
+    case CommandKind::kImageInspect: return cmd_image_inspect(name, json);
+    case CommandKind::kImageRm: return cmd_image_rm(names);
+    case CommandKind::kImageGc: return cmd_image_gc();
     case CommandKind::kSupervise: return cmd_supervise(dir, ready_fd);
   }
   return kExitHullError;
