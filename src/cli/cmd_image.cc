@@ -8,6 +8,7 @@
 #include "cli/output.h"
 #include "cli/sandbox_ref.h"
 #include "image/default_image.h"
+#include "image/oci_import.h"
 #include "image/store.h"
 
 namespace hull::cli {
@@ -76,6 +77,21 @@ int cmd_image_inspect(const std::string& ref, bool json) {
               rec->meta.source.c_str(), mib(rec->size_bytes).c_str(), static_cast<unsigned long long>(rec->files),
               rec->created.c_str(), joined(rec->meta.config.cmd, " ").c_str(), rec->meta.config.workdir.c_str(),
               rec->meta.config.user.c_str(), rec->meta.packages.size());
+  return 0;
+}
+
+int cmd_image_import(const std::string& archive, const std::string& tag, bool json) {
+  image::ImageStore store;
+  auto r = image::import_image(store, archive, tag, json ? -1 : 2);
+  if (!r) return fail(r.error());
+  if (json) {
+    auto j = record_json(r->image, tag.empty() ? std::vector<std::string>{} : std::vector<std::string>{tag});
+    j["format"] = r->format;
+    j["layers"] = r->layers;
+    print_json(j);
+  } else {
+    std::printf("%s\n", r->image.digest.c_str());
+  }
   return 0;
 }
 

@@ -21,7 +21,7 @@ inline constexpr int kExitHullError = 125;
 
 enum class CommandKind {
   kRun, kExec, kLs, kInspect, kStop, kRm, kCp, kLogs, kDoctor,
-  kImagePrepare, kImageLs, kImageInspect, kImageRm, kImageGc, kSupervise
+  kImagePrepare, kImageLs, kImageInspect, kImageImport, kImageRm, kImageGc, kSupervise
 };
 
 // Prints "hull: <what> — <next>" (one line, stderr) and returns 125.
@@ -73,6 +73,7 @@ int cmd_doctor(bool json);
 int cmd_image_prepare(bool print_path);
 int cmd_image_ls(bool json);
 int cmd_image_inspect(const std::string& ref, bool json);
+int cmd_image_import(const std::string& archive, const std::string& tag, bool json);
 int cmd_image_rm(const std::vector<std::string>& refs);
 int cmd_image_gc();
 int cmd_supervise(const std::string& dir, int ready_fd);

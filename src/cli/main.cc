@@ -138,6 +138,13 @@ int main_impl(int argc, char** argv) {
   c_img_inspect->add_flag("--json", json, "Print JSON (with every package and version)");
   c_img_inspect->add_option("ref", name, "Tag, digest (sha256:...) or a unique digest prefix")->required();
   c_img_inspect->footer("Example: hull image inspect --json myimage");
+  std::string tag;
+  auto* c_img_import = c_image->add_subcommand(
+      "import", "Import a `docker save` archive or an OCI layout tar (layers checked; no path may escape)");
+  c_img_import->add_option("archive", src, "The .tar file")->required()->check(CLI::ExistingFile);
+  c_img_import->add_option("--tag", tag, "Name it (lower-case letters, digits, . _ - :)");
+  c_img_import->add_flag("--json", json, "Print the imported image as JSON");
+  c_img_import->footer("Example: docker save alpine:3 -o alpine.tar && hull image import alpine.tar --tag alpine");
   auto* c_img_rm = c_image->add_subcommand("rm", "Remove tags; an image goes with its last tag (or by digest)");
   c_img_rm->add_option("refs", names, "Tags or digests")->required();
   c_img_rm->footer("Example: hull image rm myimage");
@@ -170,6 +177,7 @@ int main_impl(int argc, char** argv) {
   else if (c_prepare->parsed()) kind = CommandKind::kImagePrepare;
   else if (c_img_ls->parsed()) kind = CommandKind::kImageLs;
   else if (c_img_inspect->parsed()) kind = CommandKind::kImageInspect;
+  else if (c_img_import->parsed()) kind = CommandKind::kImageImport;
   else if (c_img_rm->parsed()) kind = CommandKind::kImageRm;
   else if (c_img_gc->parsed()) kind = CommandKind::kImageGc;
   else if (c_sup->parsed()) kind = CommandKind::kSupervise;
@@ -196,6 +204,7 @@ int main_impl(int argc, char** argv) {
     case CommandKind::kImagePrepare: return cmd_image_prepare(print_path);
     case CommandKind::kImageLs: return cmd_image_ls(json);
     case CommandKind::kImageInspect: return cmd_image_inspect(name, json);
+    case CommandKind::kImageImport: return cmd_image_import(src, tag, json);
     case CommandKind::kImageRm: return cmd_image_rm(names);
     case CommandKind::kImageGc: return cmd_image_gc();
     case CommandKind::kSupervise: return cmd_supervise(dir, ready_fd);
