@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "base/paths.h"
 #include "base/sys.h"
@@ -17,6 +18,7 @@
 #include "cli/sandbox_launch.h"
 #include "cli/sandbox_ref.h"
 #include "image/default_image.h"
+#include "image/store.h"
 #include "supervisor/sandbox_record.h"
 #include "supervisor/supervisor.h"
 
@@ -33,9 +35,16 @@ Status validate_env(const std::vector<std::string>& env) {
 
 // Flags → the spec the supervisor will run. Every user error is caught
 // here, before anything is created on disk.
-Result<supervisor::SandboxSpec> build_spec(const RunOptions& o) {
+Result<supervisor::SandboxSpec> build_spec(const RunOptions& o, std::optional<image::ImageRecord>* img) {
   supervisor::SandboxSpec spec;
-  if (o.process.command.empty())
+  if (o.image != "default") {
+    image::ImageStore store;
+    auto rec = store.resolve(o.image);
+    if (!rec) return rec.error();
+    *img = std::move(*rec);
+  }
+  const bool image_has_cmd = img->has_value() && !(*img)->meta.config.cmd.empty();
+  if (o.process.command.empty() && !image_has_cmd)
     return make_error("no command given", "usage: hull run [flags] -- CMD [ARGS...]");
   spec.name = o.name.empty() ? generate_sandbox_name() : o.name;
   if (!paths::valid_sandbox_name(spec.name))
@@ -57,9 +66,7 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o) {
                  ready.error().message().c_str());
     spec.backend = backend::BackendKind::kNamespace;
   }
-  if (o.image != "default")
-    return make_error("unknown image '" + o.image + "'", "only --image default exists for now");
-  spec.image = o.image;
+  spec.image = img->has_value() ? (*img)->digest : "default";
   if (!o.process.workdir.empty() && o.process.workdir.front() != '/')
     return make_error("bad -w '" + o.process.workdir + "'", "the working directory must be an absolute path inside the sandbox");
   if (!o.workspace.empty()) {
@@ -75,9 +82,16 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o) {
   }
   spec.workspace_ro = o.workspace_ro;
   HULL_TRY(validate_env(o.process.env));
-  spec.env = o.process.env;
-  spec.command = o.process.command;
-  spec.workdir = !o.process.workdir.empty() ? o.process.workdir : (spec.workspace.empty() ? "/" : "/workspace");
+  // The image's config first, the flags after it (later entries win).
+  if (img->has_value())
+    for (const auto& [k, v] : (*img)->meta.config.env) spec.env.push_back(k + "=" + v);
+  spec.env.insert(spec.env.end(), o.process.env.begin(), o.process.env.end());
+  spec.command = !o.process.command.empty() ? o.process.command : (*img)->meta.config.cmd;
+  const std::string image_workdir = img->has_value() ? (*img)->meta.config.workdir : "/";
+  spec.workdir = !o.process.workdir.empty() ? o.process.workdir
+                 : image_workdir != "/"     ? image_workdir
+                 : spec.workspace.empty()   ? "/"
+                                            : "/workspace";
   spec.tty = o.process.tty;
   spec.detach = o.detach;
   spec.remove_on_exit = o.remove;
@@ -128,11 +142,18 @@ void remove_after_exit(const std::string& name) {
 }  // namespace
 
 int cmd_run(const RunOptions& o) {
-  auto spec = build_spec(o);
+  std::optional<image::ImageRecord> img;
+  auto spec = build_spec(o, &img);
   if (!spec) return fail(spec.error());
-  auto rootfs = image::ensure_default_rootfs(2);
-  if (!rootfs) return fail("prepare the default image: " + rootfs.error().message(), "see hull doctor");
-  spec->rootfs = *rootfs;
+  if (img) {
+    // The tree must still be what its name says (nothing edited it on disk).
+    if (auto v = image::ImageStore().verify(*img); !v) return fail(v.error());
+    spec->rootfs = img->rootfs();
+  } else {
+    auto rootfs = image::ensure_default_rootfs(2);
+    if (!rootfs) return fail("prepare the default image: " + rootfs.error().message(), "see hull doctor");
+    spec->rootfs = *rootfs;
+  }
   spec->created_at = supervisor::now_rfc3339();
 
   if (spec->backend == backend::BackendKind::kMicrovm) {

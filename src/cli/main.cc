@@ -73,7 +73,9 @@ int main_impl(int argc, char** argv) {
   c_run->add_option("--backend", run.backend, "namespace | microvm | auto (default auto, or $HULL_BACKEND)")
       ->envname("HULL_BACKEND")
       ->check(CLI::IsMember({"namespace", "microvm", "auto"}));
-  c_run->add_option("--image", run.image, "Image to run (only 'default' for now)");
+  c_run->add_option("--image", run.image,
+                    "Image to run: 'default' (Debian bookworm), or a tag/digest from hull image ls; "
+                    "its Cmd runs when no command is given");
   c_run->add_option("command", run.process.command, "Command and arguments (after --)");
   c_run->footer("Example: hull run --rm --workspace . -- sh -c 'make test'");
 

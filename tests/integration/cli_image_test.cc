@@ -126,6 +126,30 @@ TEST_F(CliImage, OciLayoutImportsWithItsConfigAndWhiteouts) {
   EXPECT_EQ(run_hull({"image", "inspect", "probe:1"}).exit_code, 125);
 }
 
+// The imported image runs: its Entrypoint+Cmd when no command is given, in
+// its WorkingDir, with its Env (flags override) — on the backend under test.
+TEST_F(CliImage, ImportedImageRunsItsDefaultCommand) {
+  HULL_REQUIRE_IMAGE();
+  std::string t = home_ + "/hello-tree";
+  fs::create_directories(t + "/bin");
+  fs::create_directories(t + "/srv");
+  fs::copy_file(std::string(HULL_TEST_BIN_DIR) + "/hello_static", t + "/bin/hello");
+  std::string archive = make_oci(
+      {make_layer("hello", t)},
+      R"({"config":{"Env":["GREETING=hi"],"Entrypoint":["/bin/hello"],"Cmd":["a","b"],"WorkingDir":"/srv"}})");
+  auto imp = run_hull({"image", "import", archive, "--tag", "hello"});
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  auto r = run_hull({"run", "--rm", "--image", "hello"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "cwd=/srv greeting=hi args=a,b\n");
+  auto o = run_hull({"run", "--rm", "--image", "hello", "--env", "GREETING=yo", "--", "/bin/hello", "x"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "cwd=/srv greeting=yo args=x\n");
+  auto info = run_hull({"run", "--image", "no-such-image", "--", "true"});
+  EXPECT_EQ(info.exit_code, 125);
+  EXPECT_NE(info.err.find("no image 'no-such-image'"), std::string::npos) << info.err;
+}
+
 TEST_F(CliImage, DockerSaveArchiveImports) {
   std::string dir = home_ + "/save";
   std::string layer = base_layer();

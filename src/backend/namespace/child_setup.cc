@@ -221,6 +221,7 @@ void run_child(const ChildPlan& p) {
   HULL_STEP(Step::kAgentBinary, ensure_dir("/.hull"));
   HULL_STEP(Step::kAgentBinary, ensure_file("/.hull/hull-agent"));
   HULL_STEP(Step::kAgentBinary, attach_detached(agent_fd, "/.hull/hull-agent"));
+  HULL_STEP(Step::kEtcFiles, ensure_dir("/etc"));  // a one-binary image may have none
   HULL_STEP(Step::kEtcFiles, write_small_file("/etc/hostname", p.etc_hostname));
   HULL_STEP(Step::kEtcFiles, write_small_file("/etc/hosts", p.etc_hosts));
   HULL_SYS(Step::kDetachOldRoot, ::umount2("/.oldroot", MNT_DETACH));
