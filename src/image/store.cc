@@ -8,12 +8,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 
 #include "base/digest.h"
 #include "base/fd.h"
 #include "base/paths.h"
 #include "base/sys.h"
+#include "base/time_text.h"
 #include "image/tree_digest.h"
 
 namespace hull::image {
@@ -24,15 +24,6 @@ using Json = nlohmann::json;
 
 constexpr const char* kDirPrefix = "sha256-";
 constexpr const char* kStagePrefix = ".stage-";
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool is_hex(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {

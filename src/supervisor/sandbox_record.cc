@@ -177,13 +177,4 @@ Result<SandboxState> read_state(const std::string& sandbox_dir) {
   return state_from_json(text, path);
 }
 
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace hull::supervisor

@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "base/result.h"
+#include "base/time_text.h"
 
 namespace hull::supervisor {
 
@@ -67,6 +68,6 @@ Result<SandboxState> read_state(const std::string& sandbox_dir);
 std::string spec_to_json(const SandboxSpec& spec);
 std::string state_to_json(const SandboxState& state);
 
-std::string now_rfc3339();
+using hull::now_rfc3339;  // base/time_text.h
 
 }  // namespace hull::supervisor
