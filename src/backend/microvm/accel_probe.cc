@@ -78,9 +78,9 @@ AccelChoice probe_kvm(const std::string& qemu, const std::string& kernel) {
     return tcg;
   }
   std::vector<std::string> store = {
-      qemu, "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=off", "-accel", "kvm", "-cpu", "host",
+      qemu, "-M", kMachine, "-accel", "kvm", "-cpu", "host",
       "-m", "128M", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic", "-display", "none",
-      "-no-reboot", "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+      "-no-reboot", "-sandbox", kQemuSandbox,
       "-kernel", kernel, "-append", "console=ttyS0 panic=-1 reboot=t rdinit=/none",
       "-chardev", "stdio,id=console", "-serial", "chardev:console"};
   std::vector<char*> argv;

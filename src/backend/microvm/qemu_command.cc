@@ -48,7 +48,7 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
       c.qemu,
       // microvm: no PCI, no ACPI; virtio-mmio devices are passed to the kernel
       // on its command line. No option ROMs: nothing of SeaBIOS' menus.
-      "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=off",
+      "-M", kMachine,
       "-accel", c.accel == Accel::kKvm ? "kvm" : "tcg,tb-size=" + std::to_string(c.tcg_cache_mib),
       "-cpu", c.accel == Accel::kKvm ? "host" : "max",
       "-smp", std::to_string(std::max(1u, c.cpus)),
@@ -57,7 +57,7 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
       "-no-reboot",
       // QEMU's own seccomp: no exec, no setuid, no new privileges, no
       // scheduler/affinity games, no obsolete syscalls.
-      "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+      "-sandbox", kQemuSandbox,
       "-kernel", c.kernel,
       "-initrd", c.initramfs,
       "-append", kernel_cmdline(c),

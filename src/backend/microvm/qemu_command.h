@@ -21,6 +21,12 @@ namespace hull::backend::microvm {
 
 enum class Accel { kKvm, kTcg };
 
+// The machine and QEMU's own seccomp, shared by every VM hull starts (the
+// sandboxes and the KVM probe): the probe must test the machine we run.
+inline constexpr const char* kMachine = "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=off";
+inline constexpr const char* kQemuSandbox =
+    "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
 struct VmConfig {
   std::string qemu = "qemu-system-x86_64";
   Accel accel = Accel::kTcg;
