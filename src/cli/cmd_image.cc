@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/image_json.h"
 #include "cli/output.h"
 #include "cli/sandbox_ref.h"
 #include "image/default_image.h"
@@ -13,9 +14,7 @@
 
 namespace hull::cli {
 
-namespace {
-
-nlohmann::json record_json(const image::ImageRecord& r, const std::vector<std::string>& tags) {
+nlohmann::json image_record_json(const image::ImageRecord& r, const std::vector<std::string>& tags) {
   nlohmann::json env = nlohmann::json::object();
   for (const auto& [k, v] : r.meta.config.env) env[k] = v;
   return {{"digest", r.digest},
@@ -29,8 +28,11 @@ nlohmann::json record_json(const image::ImageRecord& r, const std::vector<std::s
           {"config", {{"env", env}, {"cmd", r.meta.config.cmd}, {"workdir", r.meta.config.workdir},
                       {"user", r.meta.config.user}}},
           {"packages", r.meta.packages},
+          {"lock", r.meta.lock},
           {"path", r.rootfs()}};
 }
+
+namespace {
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 19)) >> 20) + " MiB"; }
 
@@ -48,7 +50,7 @@ int cmd_image_ls(bool json) {
   if (!list) return fail(list.error());
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& [rec, tags] : *list) arr.push_back(record_json(rec, tags));
+    for (const auto& [rec, tags] : *list) arr.push_back(image_record_json(rec, tags));
     print_json(arr);
     return 0;
   }
@@ -68,7 +70,7 @@ int cmd_image_inspect(const std::string& ref, bool json) {
     for (const auto& [r, t] : *list)
       if (r.digest == rec->digest) tags = t;
   if (json) {
-    print_json(record_json(*rec, tags));
+    print_json(image_record_json(*rec, tags));
     return 0;
   }
   std::printf("digest:   %s\nrootfs:   %s\ntags:     %s\nbuilder:  %s (%s)\nsize:     %s in %llu files\n"
@@ -85,7 +87,7 @@ int cmd_image_import(const std::string& archive, const std::string& tag, bool js
   auto r = image::import_image(store, archive, tag, json ? -1 : 2);
   if (!r) return fail(r.error());
   if (json) {
-    auto j = record_json(r->image, tag.empty() ? std::vector<std::string>{} : std::vector<std::string>{tag});
+    auto j = image_record_json(r->image, tag.empty() ? std::vector<std::string>{} : std::vector<std::string>{tag});
     j["format"] = r->format;
     j["layers"] = r->layers;
     print_json(j);

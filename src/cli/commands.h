@@ -21,7 +21,7 @@ inline constexpr int kExitHullError = 125;
 
 enum class CommandKind {
   kRun, kExec, kLs, kInspect, kStop, kRm, kCp, kLogs, kDoctor,
-  kImagePrepare, kImageLs, kImageInspect, kImageImport, kImageRm, kImageGc, kSupervise
+  kImagePrepare, kImageLs, kImageInspect, kImageImport, kImageRm, kImageGc, kImageBuild, kSupervise
 };
 
 // Prints "hull: <what> — <next>" (one line, stderr) and returns 125.
@@ -76,6 +76,14 @@ int cmd_image_inspect(const std::string& ref, bool json);
 int cmd_image_import(const std::string& archive, const std::string& tag, bool json);
 int cmd_image_rm(const std::vector<std::string>& refs);
 int cmd_image_gc();
+struct ImageBuildArgs {
+  std::string path = ".";  // hull.toml or its directory
+  std::string tag;
+  bool update = false;
+  bool locked = false;
+  bool json = false;
+};
+int cmd_image_build(const ImageBuildArgs& a);
 int cmd_supervise(const std::string& dir, int ready_fd);
 
 // "512m" → bytes; "30s" → milliseconds. Errors name the bad value.

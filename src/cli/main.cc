@@ -147,6 +147,18 @@ int main_impl(int argc, char** argv) {
   c_img_import->add_option("--tag", tag, "Name it (lower-case letters, digits, . _ - :)");
   c_img_import->add_flag("--json", json, "Print the imported image as JSON");
   c_img_import->footer("Example: docker save alpine:3 -o alpine.tar && hull image import alpine.tar --tag alpine");
+  ImageBuildArgs build;
+  auto* c_img_build = c_image->add_subcommand(
+      "build", "Build an image from hull.toml (debian: pinned by hull.lock, same lock = same digest)");
+  c_img_build->add_option("path", build.path, "hull.toml, or the directory holding it (default: .)");
+  c_img_build->add_option("--tag", build.tag, "Name it (lower-case letters, digits, . _ - :)");
+  c_img_build->add_flag("--update", build.update, "Re-resolve packages from the archive and rewrite hull.lock");
+  c_img_build->add_flag("--locked", build.locked, "Fail instead of changing hull.lock (for CI)")->excludes("--update");
+  c_img_build->add_flag("--json", build.json, "Print the built image as JSON");
+  c_img_build->footer(
+      "A first build resolves packages and writes hull.lock next to hull.toml; later builds install\n"
+      "exactly what it pins (from a local .deb cache when possible) and give the same digest.\n"
+      "Example: hull image build . --tag myapp && hull run --image myapp");
   auto* c_img_rm = c_image->add_subcommand("rm", "Remove tags; an image goes with its last tag (or by digest)");
   c_img_rm->add_option("refs", names, "Tags or digests")->required();
   c_img_rm->footer("Example: hull image rm myimage");
@@ -181,6 +193,7 @@ int main_impl(int argc, char** argv) {
   else if (c_img_inspect->parsed()) kind = CommandKind::kImageInspect;
   else if (c_img_import->parsed()) kind = CommandKind::kImageImport;
   else if (c_img_rm->parsed()) kind = CommandKind::kImageRm;
+  else if (c_img_build->parsed()) kind = CommandKind::kImageBuild;
   else if (c_img_gc->parsed()) kind = CommandKind::kImageGc;
   else if (c_sup->parsed()) kind = CommandKind::kSupervise;
   if (!kind) return fail("no command given", "see hull --help");
@@ -208,6 +221,7 @@ int main_impl(int argc, char** argv) {
     case CommandKind::kImageInspect: return cmd_image_inspect(name, json);
     case CommandKind::kImageImport: return cmd_image_import(src, tag, json);
     case CommandKind::kImageRm: return cmd_image_rm(names);
+    case CommandKind::kImageBuild: return cmd_image_build(build);
     case CommandKind::kImageGc: return cmd_image_gc();
     case CommandKind::kSupervise: return cmd_supervise(dir, ready_fd);
   }

@@ -78,6 +78,13 @@ Result<UniqueFd> lock_store(const std::string& root) {
   return fd;
 }
 
+// A staging dir whose builder is alive holds a flock on it (see stage()).
+bool stage_in_use(const std::string& dir) {
+  auto fd = sys::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (!fd) return false;
+  return ::flock(fd->get(), LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 std::string dir_name(const std::string& digest) { return kDirPrefix + digest.substr(7); }
 
 }  // namespace
@@ -97,9 +104,17 @@ bool ImageStore::valid_tag(const std::string& name) {
 
 Result<Staging> ImageStore::stage() {
   HULL_TRY(sys::mkdir_p(root_, 0755));
+  // Under the store lock, so no other stage() sees ours between its mkdir
+  // and its flock and takes it for a dead one.
+  HULL_ASSIGN(UniqueFd store_lock, lock_store(root_));
+  // A build killed midway left its staging dir: nobody holds it, clear it.
+  for (const auto& n : entries(root_))
+    if (n.rfind(kStagePrefix, 0) == 0 && !stage_in_use(root_ + "/" + n)) (void)sys::remove_all(root_ + "/" + n);
   HULL_ASSIGN(TempDir dir, TempDir::create(root_, kStagePrefix));
   if (::mkdir((dir.path() + "/rootfs").c_str(), 0755) < 0) return sys_error("mkdir " + dir.path() + "/rootfs");
-  return Staging(std::move(dir));
+  HULL_ASSIGN(UniqueFd held, sys::open(dir.path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (::flock(held.get(), LOCK_EX | LOCK_NB) < 0) return sys_error("lock " + dir.path());
+  return Staging(std::move(dir), std::move(held));
 }
 
 Result<ImageRecord> ImageStore::publish(Staging staging, const ImageMeta& meta) {
@@ -114,6 +129,7 @@ Result<ImageRecord> ImageStore::publish(Staging staging, const ImageMeta& meta) 
          {"builder", meta.builder},
          {"source", meta.source},
          {"packages", meta.packages},
+         {"lock", meta.lock},
          {"size_bytes", tree.bytes},
          {"files", tree.files},
          {"created", now_rfc3339()}};
@@ -136,6 +152,7 @@ Result<ImageRecord> ImageStore::read_record(const std::string& dir) const {
     r.meta.builder = j.value("builder", "");
     r.meta.source = j.value("source", "");
     r.meta.packages = j.value("packages", Json::array());
+    r.meta.lock = j.value("lock", Json());
     r.size_bytes = j.value("size_bytes", uint64_t{0});
     r.files = j.value("files", uint64_t{0});
     r.created = j.value("created", "");
@@ -224,6 +241,7 @@ Result<GcStats> ImageStore::gc(const std::set<std::string>& in_use) {
   GcStats s;
   for (const auto& n : entries(root_)) {
     if (n.rfind(kStagePrefix, 0) != 0) continue;
+    if (stage_in_use(root_ + "/" + n)) continue;
     HULL_TRY(sys::remove_all(root_ + "/" + n));
     ++s.stages_removed;
   }

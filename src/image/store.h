@@ -10,7 +10,8 @@
 //   sha256-<hex>/image.json  digest, rootfs digest, config, builder, source,
 //                            packages (SBOM), size, created
 //   tags/<name>              "sha256:<hex>\n"
-//   .stage-*/                an import or build in progress (or a killed one)
+//   .stage-*/                an import or build in progress (flock'ed by its
+//                            owner) or a killed one (not locked)
 //   .lock                    flock for publishing, tagging, removing, gc
 //
 // Crash safety: an image appears only by rename() of a complete staging dir,
@@ -34,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/fd.h"
 #include "base/result.h"
 #include "base/temp_dir.h"
 
@@ -52,6 +54,7 @@ struct ImageMeta {
   std::string builder;  // "debian", "nix", "oci-import"
   std::string source;   // spec path, flake ref, archive path
   nlohmann::json packages = nlohmann::json::array();  // [{name, version}, ...]
+  nlohmann::json lock;  // the builder's pin (hull.lock for debian), or null
 };
 
 struct ImageRecord {
@@ -73,8 +76,9 @@ class Staging {
 
  private:
   friend class ImageStore;
-  explicit Staging(TempDir d) : dir_(std::move(d)) {}
+  Staging(TempDir d, UniqueFd held) : dir_(std::move(d)), held_(std::move(held)) {}
   TempDir dir_;
+  UniqueFd held_;  // flock on the staging dir: gc() leaves a live build alone
 };
 
 struct GcStats {
@@ -103,7 +107,8 @@ class ImageStore {
   // A tag: removes the tag, then the image if no tag is left. A digest:
   // removes the image and every tag pointing to it.
   Status remove(const std::string& ref);
-  // Removes untagged images not in `in_use` (digests) and stale stagings.
+  // Removes untagged images not in `in_use` (digests) and stale stagings
+  // (those no live process holds).
   Result<GcStats> gc(const std::set<std::string>& in_use);
   // Re-digests the rootfs; an Error when it no longer matches its name.
   Status verify(const ImageRecord& rec) const;

@@ -1,0 +1,41 @@
+// `hull image build`'s logic, for any front end: find hull.toml, parse it,
+// and hand it to the builder its base names (debian now; nix next). The
+// result is an image in the store and, for debian, an up-to-date hull.lock
+// next to hull.toml.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "image/store.h"
+
+namespace hull::image {
+
+struct SpecLocation {
+  std::string spec_path;    // .../hull.toml
+  std::string project_dir;  // its directory: [[image.files]] src are relative to it
+  std::string lock_path;    // <project_dir>/hull.lock
+};
+
+// `path` is a hull.toml file or a directory holding one.
+Result<SpecLocation> locate_spec(const std::string& path);
+
+struct BuildOptions {
+  bool update = false;  // re-resolve packages even when hull.lock fits
+  bool locked = false;  // fail rather than change hull.lock
+  int progress_fd = -1;
+};
+
+struct BuildOutcome {
+  ImageRecord image;
+  std::string builder;      // "debian" | "nix"
+  std::string lock_path;    // the pin that was used or written
+  bool lock_written = false;
+  bool resolved = false;    // packages were (re)resolved from the archive
+  uint64_t fetched = 0;     // packages downloaded (0: everything was cached)
+  double seconds = 0;
+};
+
+Result<BuildOutcome> build_image(const SpecLocation& where, const BuildOptions& opts, ImageStore& store);
+
+}  // namespace hull::image
