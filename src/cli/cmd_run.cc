@@ -18,6 +18,7 @@
 #include "cli/sandbox_launch.h"
 #include "cli/sandbox_ref.h"
 #include "image/default_image.h"
+#include "image/image_build.h"
 #include "image/store.h"
 #include "supervisor/sandbox_record.h"
 #include "supervisor/supervisor.h"
@@ -33,11 +34,26 @@ Status validate_env(const std::vector<std::string>& env) {
   return ok_status();
 }
 
+// "--image ./app", "--image .", "--image app/hull.toml": a path, not a tag
+// (tags never hold '/' and never are "." or end in ".toml").
+bool looks_like_spec_path(const std::string& ref) {
+  return ref == "." || ref == ".." || ref.find('/') != std::string::npos || ref.ends_with(".toml");
+}
+
 // Flags → the spec the supervisor will run. Every user error is caught
 // here, before anything is created on disk.
 Result<supervisor::SandboxSpec> build_spec(const RunOptions& o, std::optional<image::ImageRecord>* img) {
   supervisor::SandboxSpec spec;
-  if (o.image != "default") {
+  if (looks_like_spec_path(o.image)) {
+    // A hull.toml: build it (or reuse the build of exactly these inputs).
+    image::ImageStore store;
+    HULL_ASSIGN(image::SpecLocation where, image::locate_spec(o.image));
+    image::BuildOptions bo;
+    bo.progress_fd = 2;
+    HULL_ASSIGN(image::BuildOutcome built, image::build_image(where, bo, store));
+    if (!built.cached) std::fprintf(stderr, "hull: built %s from %s\n", built.image.digest.c_str(), where.spec_path.c_str());
+    *img = std::move(built.image);
+  } else if (o.image != "default") {
     image::ImageStore store;
     auto rec = store.resolve(o.image);
     if (!rec) return rec.error();

@@ -81,6 +81,7 @@ struct ImageBuildArgs {
   std::string tag;
   bool update = false;
   bool locked = false;
+  bool no_cache = false;
   bool json = false;
 };
 int cmd_image_build(const ImageBuildArgs& a);

@@ -74,7 +74,8 @@ int main_impl(int argc, char** argv) {
       ->envname("HULL_BACKEND")
       ->check(CLI::IsMember({"namespace", "microvm", "auto"}));
   c_run->add_option("--image", run.image,
-                    "Image to run: 'default' (Debian bookworm), or a tag/digest from hull image ls; "
+                    "Image to run: 'default' (Debian bookworm), a tag/digest from hull image ls, or a "
+                    "hull.toml (or its directory, e.g. '.') built first when it changed; "
                     "its Cmd runs when no command is given");
   c_run->add_option("command", run.process.command, "Command and arguments (after --)");
   c_run->footer("Example: hull run --rm --workspace . -- sh -c 'make test'");
@@ -154,6 +155,7 @@ int main_impl(int argc, char** argv) {
   c_img_build->add_option("--tag", build.tag, "Name it (lower-case letters, digits, . _ - :)");
   c_img_build->add_flag("--update", build.update, "Re-resolve packages from the archive and rewrite hull.lock");
   c_img_build->add_flag("--locked", build.locked, "Fail instead of changing hull.lock (for CI)")->excludes("--update");
+  c_img_build->add_flag("--no-cache", build.no_cache, "Build even when nothing changed since the last build");
   c_img_build->add_flag("--json", build.json, "Print the built image as JSON");
   c_img_build->footer(
       "A first build resolves packages and writes hull.lock next to hull.toml; later builds install\n"

@@ -23,6 +23,7 @@ Result<SpecLocation> locate_spec(const std::string& path);
 struct BuildOptions {
   bool update = false;  // re-resolve packages even when hull.lock fits
   bool locked = false;  // fail rather than change hull.lock
+  bool use_cache = true;  // reuse the image last built from exactly these inputs
   int progress_fd = -1;
 };
 
@@ -33,8 +34,14 @@ struct BuildOutcome {
   bool lock_written = false;
   bool resolved = false;    // packages were (re)resolved from the archive
   uint64_t fetched = 0;     // packages downloaded (0: everything was cached)
+  bool cached = false;      // nothing was built: the inputs match an earlier build
   double seconds = 0;
 };
+
+// The inputs that decide a build, hashed: hull.toml's canonical form, the
+// lock file's bytes (hull.lock / flake.lock) and the content of every
+// [[image.files]] source. Equal keys ⇒ the earlier image may be reused.
+Result<std::string> build_key(const SpecLocation& where);
 
 Result<BuildOutcome> build_image(const SpecLocation& where, const BuildOptions& opts, ImageStore& store);
 
