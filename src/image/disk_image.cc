@@ -43,6 +43,13 @@ Result<uint64_t> tree_bytes(const std::string& dir) {
   return n;
 }
 
+// A UUID-shaped string from a hex digest: the same tree gets the same
+// filesystem UUID and directory-hash seed on every machine.
+std::string uuid_from(const std::string& hex) {
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-4" + hex.substr(13, 3) + "-8" + hex.substr(17, 3) + "-" +
+         hex.substr(20, 12);
+}
+
 Status build_disk(const std::string& rootfs, const std::string& tmp, int progress_fd) {
   HULL_ASSIGN(uint64_t used, tree_bytes(rootfs));
   // ext4 metadata and block rounding: +25% and a fixed 64 MiB, at 4 KiB.
@@ -56,9 +63,16 @@ Status build_disk(const std::string& rootfs, const std::string& tmp, int progres
                        " MiB ext4) from " + rootfs + "\n";
     (void)sys::write_all(progress_fd, line);
   }
-  // No journal: the guest mounts it read-only, always.
+  // No journal: the guest mounts it read-only, always. Fixed UUID, hash
+  // seed and clock (E2FSPROGS_FAKE_TIME) instead of random/now ones, so a
+  // disk made twice from one tree differs only where mke2fs -d's readdir
+  // order does (e2fsprogs 1.47.0 does not sort; the tree digest, not the
+  // disk bytes, is what names and verifies an image).
+  const std::string seed = sha256_hex("hull-disk-seed\n" + disk_key(rootfs));
   auto r = Command("mkfs.ext4")
-               .args({"-q", "-F", "-O", "^has_journal", "-L", "hullroot", "-d", rootfs, tmp})
+               .args({"-q", "-F", "-O", "^has_journal", "-L", "hullroot", "-U", uuid_from(seed), "-E",
+                      "hash_seed=" + uuid_from(seed.substr(32) + seed.substr(0, 32)), "-d", rootfs, tmp})
+               .env("E2FSPROGS_FAKE_TIME=1")
                .run();
   if (!r) return r.error();
   return ok_status();

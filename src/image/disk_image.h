@@ -14,7 +14,7 @@
 
 namespace hull::image {
 
-inline constexpr int kDiskFormatVersion = 1;
+inline constexpr int kDiskFormatVersion = 2;  // 2: fixed UUID, hash seed, time
 
 std::string disk_key(const std::string& rootfs);
 // Path of the ready image; builds it first when needed (progress to progress_fd).
