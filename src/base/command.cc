@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 
+#include "base/fd.h"
 #include "base/log.h"
 #include "base/sys.h"
 
@@ -76,6 +78,12 @@ std::string find_program(const std::string& name) {
   return "";
 }
 
+Command& Command::stdout_to_file(std::string path, uint64_t max_bytes) {
+  stdout_path_ = std::move(path);
+  stdout_file_max_ = max_bytes;
+  return *this;
+}
+
 Result<CommandOutput> Command::run() const {
   log::debug("exec: {}", display());
   std::string prog = find_program(argv_[0]);
@@ -83,7 +91,13 @@ Result<CommandOutput> Command::run() const {
 
   HULL_ASSIGN(auto errp, sys::pipe());
   std::optional<sys::FdPair> outp;
-  if (capture_max_) {
+  UniqueFd out_file;
+  if (stdout_path_) {
+    HULL_ASSIGN(out_file, sys::open(*stdout_path_, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  }
+  uint64_t out_file_bytes = 0;
+  bool out_file_overflow = false;
+  if (capture_max_ || stdout_path_) {
     HULL_ASSIGN(auto p, sys::pipe());
     outp = std::move(p);
   }
@@ -139,6 +153,15 @@ Result<CommandOutput> Command::run() const {
         if (stderr_copy_fd_ >= 0) (void)sys::write_all(stderr_copy_fd_, std::string_view(buf, got));
         err_all.append(buf, got);
         if (err_all.size() > 2 * kTail) err_all.erase(0, err_all.size() - kTail);
+      } else if (out_file) {
+        out_file_bytes += static_cast<uint64_t>(got);
+        if (out_file_bytes > stdout_file_max_) {
+          if (!out_file_overflow) ::kill(pid, SIGKILL);
+          out_file_overflow = true;
+        } else if (auto w = sys::write_all(out_file.get(), std::string_view(buf, got)); !w) {
+          ::kill(pid, SIGKILL);
+          return w.error();
+        }
       } else if (result.out.size() + static_cast<size_t>(got) <= *capture_max_) {
         result.out.append(buf, got);
       }
@@ -148,6 +171,10 @@ Result<CommandOutput> Command::run() const {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (out_file_overflow)
+    return make_error(argv_[0] + " wrote more than " + std::to_string(stdout_file_max_) + " bytes to " +
+                          *stdout_path_,
+                      "it was stopped there");
   result.err_tail = err_all.size() > kTail ? err_all.substr(err_all.size() - kTail) : err_all;
   if (result.exit_code != 0 && !allow_failure_) {
     std::string tail = result.err_tail;

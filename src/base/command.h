@@ -8,6 +8,7 @@
 //   if (!r) ... r.error().message() includes the tail of stderr.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ class Command {
   // The child's stdin is this file (default: inherited).
   Command& stdin_from(std::string path);
   Command& capture_stdout(size_t max_bytes = 16u << 20);
+  // Stream the child's stdout into a new file (0600). Past max_bytes the
+  // child is killed and run() fails: the writer may be a hostile sandbox.
+  Command& stdout_to_file(std::string path, uint64_t max_bytes);
   // Copy the child's stderr to this fd as it arrives (progress), and keep a tail.
   Command& stream_stderr_to(int fd);
 
@@ -47,6 +51,8 @@ class Command {
   std::optional<std::string> cwd_;
   std::optional<std::string> stdin_path_;
   std::optional<size_t> capture_max_;
+  std::optional<std::string> stdout_path_;
+  uint64_t stdout_file_max_ = 0;
   int stderr_copy_fd_ = -1;
   bool allow_failure_ = false;
 };

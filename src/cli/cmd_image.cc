@@ -29,6 +29,7 @@ nlohmann::json image_record_json(const image::ImageRecord& r, const std::vector<
                       {"user", r.meta.config.user}}},
           {"packages", r.meta.packages},
           {"lock", r.meta.lock},
+          {"isolation", r.meta.isolation},
           {"path", r.rootfs()}};
 }
 

@@ -1,6 +1,7 @@
 // `hull image build [PATH]`: hull.toml → an image in the store (+ hull.lock).
 #include <cstdio>
 
+#include "cli/build_sandbox.h"
 #include "cli/commands.h"
 #include "cli/image_json.h"
 #include "cli/output.h"
@@ -19,6 +20,9 @@ int cmd_image_build(const ImageBuildArgs& a) {
   opts.locked = a.locked;
   opts.use_cache = !a.no_cache;
   opts.progress_fd = 2;  // progress always goes to stderr; --json owns stdout
+  auto sandbox = builder_sandbox();
+  if (!sandbox) return fail(sandbox.error());
+  opts.sandbox = std::move(*sandbox);
   std::fprintf(stderr, "hull: building %s\n", where->spec_path.c_str());
   auto r = image::build_image(*where, opts, store);
   if (!r) return fail(r.error());

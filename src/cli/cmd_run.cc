@@ -18,6 +18,7 @@
 #include "cli/sandbox_launch.h"
 #include "cli/sandbox_ref.h"
 #include "image/default_image.h"
+#include "cli/build_sandbox.h"
 #include "image/image_build.h"
 #include "image/store.h"
 #include "supervisor/sandbox_record.h"
@@ -50,6 +51,7 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o, std::optional<im
     HULL_ASSIGN(image::SpecLocation where, image::locate_spec(o.image));
     image::BuildOptions bo;
     bo.progress_fd = 2;
+    HULL_ASSIGN(bo.sandbox, builder_sandbox());
     HULL_ASSIGN(image::BuildOutcome built, image::build_image(where, bo, store));
     if (!built.cached) std::fprintf(stderr, "hull: built %s from %s\n", built.image.digest.c_str(), where.spec_path.c_str());
     *img = std::move(built.image);
@@ -82,7 +84,7 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o, std::optional<im
                  ready.error().message().c_str());
     spec.backend = backend::BackendKind::kNamespace;
   }
-  spec.image = img->has_value() ? (*img)->digest : "default";
+  spec.image = img->has_value() ? (*img)->digest : !o.rootfs.empty() ? "rootfs:" + o.rootfs : "default";
   if (!o.process.workdir.empty() && o.process.workdir.front() != '/')
     return make_error("bad -w '" + o.process.workdir + "'", "the working directory must be an absolute path inside the sandbox");
   if (!o.workspace.empty()) {
@@ -165,6 +167,8 @@ int cmd_run(const RunOptions& o) {
     // The tree must still be what its name says (nothing edited it on disk).
     if (auto v = image::ImageStore().verify(*img); !v) return fail(v.error());
     spec->rootfs = img->rootfs();
+  } else if (!o.rootfs.empty()) {
+    spec->rootfs = o.rootfs;
   } else {
     auto rootfs = image::ensure_default_rootfs(2);
     if (!rootfs) return fail("prepare the default image: " + rootfs.error().message(), "see hull doctor");

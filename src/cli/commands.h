@@ -50,6 +50,7 @@ struct RunOptions {
   std::string timeout;  // "30s"
   std::string backend = "auto";
   std::string image = "default";
+  std::string rootfs;  // hidden --rootfs: a prepared tree (the image builder's sandbox)
 };
 int cmd_run(const RunOptions& o);
 

@@ -77,6 +77,9 @@ int main_impl(int argc, char** argv) {
                     "Image to run: 'default' (Debian bookworm), a tag/digest from hull image ls, or a "
                     "hull.toml (or its directory, e.g. '.') built first when it changed; "
                     "its Cmd runs when no command is given");
+  c_run->add_option("--rootfs", run.rootfs, "internal: run a prepared root filesystem (the image builder's)")
+      ->group("")
+      ->excludes("--image");
   c_run->add_option("command", run.process.command, "Command and arguments (after --)");
   c_run->footer("Example: hull run --rm --workspace . -- sh -c 'make test'");
 

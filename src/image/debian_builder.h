@@ -10,17 +10,27 @@
 //      kept in cache_dir()/debs/<sha256>.deb. With a lock, hashes must match
 //      the lock, and when every .deb is cached already nothing is fetched.
 //   3. install: a flat repository of those .debs only, and mmdebstrap
-//      installing from it in fresh network (none), mount and pid namespaces
-//      that die with the build; SOURCE_DATE_EPOCH = the newest Release date
-//      in the lock. Then [[image.files]] are copied in and the tree is
-//      published (digest = content + config, see store.h).
-// Same lock ⇒ same .debs ⇒ same tree ⇒ same digest.
-//
-// Honest limit: step 3 runs maintainer scripts as host root inside a chroot
-// with no network; a hull sandbox around it is future work (docs/images.md).
+//      installing from it with no network; SOURCE_DATE_EPOCH = the newest
+//      Release date in the lock. This is where package code (maintainer
+//      scripts) runs, so where the front end gives a SandboxRunner it runs
+//      in a hull sandbox (a microVM): the builder rootfs (Debian + mmdebstrap,
+//      see builder_spec()), the repository read-only at /workspace, no
+//      network, and its only output a tar on stdout that the host applies
+//      like a hostile OCI layer (oci_layers.h: no path leaves the rootfs, no
+//      device nodes). Without a runner it runs on the host as root in a
+//      chroot inside fresh network (none), mount and pid namespaces, and
+//      the image records "isolation": "host-chroot".
+//   Then [[image.files]] are copied in and the tree is published (digest =
+//   content + config, see store.h).
+// Same lock ⇒ same .debs ⇒ same tree ⇒ same digest (either isolation: the
+// host path drops /dev's device nodes, which a tar from a sandbox cannot
+// carry; every backend mounts its own /dev).
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "image/lockfile.h"
@@ -28,6 +38,24 @@
 #include "image/workload_spec.h"
 
 namespace hull::image {
+
+// One command in a sandbox that the front end starts (this module boots
+// nothing itself). Everything the command writes to stdout lands in
+// stdout_path, at most stdout_max bytes; its stderr in log_path.
+struct SandboxedRun {
+  std::string rootfs;             // the sandbox's root filesystem
+  std::string readonly_dir;       // mounted read-only at /workspace
+  std::vector<std::string> env;   // KEY=VALUE
+  std::vector<std::string> argv;
+  std::string stdout_path;
+  uint64_t stdout_max = 0;
+  std::string log_path;
+};
+
+struct SandboxRunner {
+  std::string isolation;  // what the sandbox is, e.g. "microvm-tcg": recorded in the image
+  std::function<Result<int>(const SandboxedRun&)> run;  // the command's exit code
+};
 
 struct DebianBuildRequest {
   WorkloadSpec spec;
@@ -37,6 +65,7 @@ struct DebianBuildRequest {
   bool update = false;      // re-resolve even when the lock fits the spec
   bool locked = false;      // never change the lock: fail instead
   int progress_fd = -1;     // human progress lines, or -1
+  std::optional<SandboxRunner> sandbox;  // none: install on the host (see above)
 };
 
 struct DebianBuildResult {
@@ -45,6 +74,7 @@ struct DebianBuildResult {
   bool lock_written = false;
   bool resolved = false;       // step 1 ran
   uint64_t fetched_debs = 0;   // .debs downloaded in step 2 (0: all cached)
+  std::string isolation;       // where package code ran: "microvm-tcg", "host-chroot", ...
   double seconds = 0;
 };
 

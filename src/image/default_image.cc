@@ -40,6 +40,14 @@ DefaultImageSpec default_spec() {
   return s;
 }
 
+DefaultImageSpec builder_spec() {
+  DefaultImageSpec s;
+  // mount: mmdebstrap mounts /proc, /sys, /dev in its chroot; zstd: it
+  // compresses the tar it hands back.
+  s.packages = {"mmdebstrap", "mount", "zstd"};
+  return s;
+}
+
 std::string spec_key(const DefaultImageSpec& spec) {
   std::vector<std::string> pkgs = spec.packages;
   std::sort(pkgs.begin(), pkgs.end());
@@ -197,6 +205,11 @@ Result<std::string> ensure_default_rootfs(int progress_fd) {
   return ensure_rootfs(default_spec(), build_with_mmdebstrap, progress_fd);
 }
 
+Result<std::string> ensure_builder_rootfs(int progress_fd) {
+  return ensure_rootfs(builder_spec(), build_with_mmdebstrap, progress_fd);
+}
+
 std::string cached_default_rootfs() { return cached_rootfs(default_spec()); }
+
 
 }  // namespace hull::image

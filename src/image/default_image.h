@@ -33,6 +33,11 @@ struct DefaultImageSpec {
 };
 
 DefaultImageSpec default_spec();
+// The Debian builder's own sandbox image: minbase + mmdebstrap. Built on
+// the host (like the default image: the host's Debian is the trust root),
+// cached the same way, and only ever run in a sandbox.
+DefaultImageSpec builder_spec();
+Result<std::string> ensure_builder_rootfs(int progress_fd);
 // First 16 hex digits (64 bits) of the SHA-256 of the canonical inputs:
 // suite, variant, sorted+deduplicated packages, kBuilderVersion.
 std::string spec_key(const DefaultImageSpec& spec);

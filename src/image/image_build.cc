@@ -7,6 +7,7 @@
 #include "base/digest.h"
 #include "base/sys.h"
 #include "image/debian_builder.h"
+#include "image/nix_builder.h"
 #include "image/tree_digest.h"
 #include "image/workload_spec.h"
 
@@ -48,8 +49,8 @@ Result<BuildOutcome> build_uncached(const SpecLocation& where, const WorkloadSpe
   BuildOutcome out;
   switch (spec.image.base.kind) {
     case BaseKind::kDebian: {
-      DebianBuildRequest req{spec, where.spec_path, where.project_dir, where.lock_path, opts.update, opts.locked,
-                             opts.progress_fd};
+      DebianBuildRequest req{spec,        where.spec_path, where.project_dir, where.lock_path,
+                             opts.update, opts.locked,     opts.progress_fd,  opts.sandbox};
       HULL_ASSIGN(DebianBuildResult r, build_debian_image(req, store));
       out.image = std::move(r.image);
       out.builder = "debian";
@@ -60,8 +61,16 @@ Result<BuildOutcome> build_uncached(const SpecLocation& where, const WorkloadSpe
       out.seconds = r.seconds;
       return out;
     }
-    case BaseKind::kNix:
-      return make_error("build " + where.spec_path, "the nix builder is not in this hull yet");
+    case BaseKind::kNix: {
+      NixBuildRequest req{spec, where.spec_path, where.project_dir, opts.update, opts.locked, opts.progress_fd};
+      HULL_ASSIGN(NixBuildResult r, build_nix_image(req, store));
+      out.image = std::move(r.image);
+      out.builder = "nix";
+      out.lock_path = r.flake_lock_path;
+      out.lock_written = r.flake_lock_written;
+      out.seconds = r.seconds;
+      return out;
+    }
     case BaseKind::kOci:
       return make_error("build " + where.spec_path,
                         "base = \"oci:...\" images are not built but imported: hull image import FILE.tar --tag NAME");

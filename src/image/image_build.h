@@ -4,9 +4,11 @@
 // next to hull.toml.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/result.h"
+#include "image/debian_builder.h"
 #include "image/store.h"
 
 namespace hull::image {
@@ -25,6 +27,9 @@ struct BuildOptions {
   bool locked = false;  // fail rather than change hull.lock
   bool use_cache = true;  // reuse the image last built from exactly these inputs
   int progress_fd = -1;
+  // Where package code runs during a build; none: a host chroot with no
+  // network (debian_builder.h). The CLI gives a microVM when it can.
+  std::optional<SandboxRunner> sandbox;
 };
 
 struct BuildOutcome {

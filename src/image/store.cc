@@ -130,6 +130,7 @@ Result<ImageRecord> ImageStore::publish(Staging staging, const ImageMeta& meta) 
          {"source", meta.source},
          {"packages", meta.packages},
          {"lock", meta.lock},
+         {"isolation", meta.isolation},
          {"size_bytes", tree.bytes},
          {"files", tree.files},
          {"created", now_rfc3339()}};
@@ -153,6 +154,7 @@ Result<ImageRecord> ImageStore::read_record(const std::string& dir) const {
     r.meta.source = j.value("source", "");
     r.meta.packages = j.value("packages", Json::array());
     r.meta.lock = j.value("lock", Json());
+    r.meta.isolation = j.value("isolation", "");
     r.size_bytes = j.value("size_bytes", uint64_t{0});
     r.files = j.value("files", uint64_t{0});
     r.created = j.value("created", "");

@@ -55,6 +55,7 @@ struct ImageMeta {
   std::string source;   // spec path, flake ref, archive path
   nlohmann::json packages = nlohmann::json::array();  // [{name, version}, ...]
   nlohmann::json lock;  // the builder's pin (hull.lock for debian), or null
+  std::string isolation;  // where the build ran package code ("microvm-tcg", "host-chroot"), or ""
 };
 
 struct ImageRecord {
