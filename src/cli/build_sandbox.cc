@@ -19,8 +19,10 @@ constexpr const char* kBuilderDisk = "6g";
 constexpr const char* kBuilderTimeout = "45m";
 
 Result<int> run_in_builder_vm(const image::SandboxedRun& job) {
-  Command c(paths::self_exe_dir() + "/hull");
-  c.args({"run", "--rm", "--backend", "microvm", "--rootfs", job.rootfs, "--workspace", job.readonly_dir,
+  // setpriv: the sandbox's CLI dies with this build (a killed `hull run
+  // --rm` takes its sandbox with it), so a killed build leaves no VM.
+  Command c("setpriv");
+  c.args({"--pdeathsig", "KILL", "--", paths::self_exe_dir() + "/hull", "run", "--rm", "--backend", "microvm", "--rootfs", job.rootfs, "--workspace", job.readonly_dir,
           "--workspace-ro", "--memory", kBuilderMemory, "--disk", kBuilderDisk, "--timeout", kBuilderTimeout});
   for (const auto& e : job.env) c.arg("--env").arg(e);
   c.arg("--").args(job.argv);

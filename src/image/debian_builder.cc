@@ -17,6 +17,7 @@
 #include "base/fd.h"
 #include "base/paths.h"
 #include "base/sys.h"
+#include "image/debian_tree.h"
 #include "image/default_image.h"
 #include "image/image_manifest.h"
 #include "image/oci_layers.h"
@@ -297,61 +298,6 @@ Status install_on_host(const DebianLock& lock, const std::string& work, const st
   int rc = 0;
   HULL_ASSIGN(std::string log, run_logged(std::move(c), logs, "install", &rc));
   if (rc != 0) return make_error("install packages", failure_reason(log) + "; full log: " + logs + "/install.log");
-  return ok_status();
-}
-
-// Makes the few files that depend on where the build ran the same
-// everywhere, so the same lock gives the same digest on any host and in
-// either isolation: the builder's hostname and resolver (mmdebstrap copies
-// them in), apt's partial/ owners (apt's download sandbox decides them), and
-// /dev's device nodes (a tar from a sandbox cannot carry them; every backend
-// mounts its own /dev). In a tree a sandbox wrote: no symlink is followed.
-Status normalize_tree(const std::string& rootfs) {
-  HULL_ASSIGN(UniqueFd root, sys::open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  auto replace = [&](const char* dir, const char* name, const std::string& content) -> Status {
-    HULL_ASSIGN(UniqueFd d, sys::open_beneath(root.get(), dir, O_RDONLY | O_DIRECTORY));
-    if (::unlinkat(d.get(), name, 0) < 0 && errno != ENOENT) return sys_error(std::string("remove /") + dir + "/" + name);
-    int fd = ::openat(d.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) return sys_error(std::string("write /") + dir + "/" + name);
-    UniqueFd f(fd);
-    HULL_TRY(sys::write_all(f.get(), content));
-    if (::fchmod(f.get(), 0644) < 0) return sys_error(std::string("chmod /") + dir + "/" + name);
-    return ok_status();
-  };
-  HULL_TRY(replace("etc", "hostname", "localhost\n"));
-  HULL_TRY(replace("etc", "resolv.conf", ""));
-  constexpr uid_t kAptUid = 42;  // _apt: a static id in Debian's base-passwd
-  for (const char* p : {"var/cache/apt/archives/partial", "var/lib/apt/lists/partial"})
-    if (auto d = sys::open_beneath(root.get(), p, O_RDONLY | O_DIRECTORY); d) (void)::fchown(d->get(), kAptUid, 0);
-  if (auto dev = sys::open_beneath(root.get(), "dev", O_RDONLY | O_DIRECTORY); dev) {
-    std::vector<std::string> nodes;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator("/proc/self/fd/" + std::to_string(dev->get()), ec)) {
-      struct stat st {};
-      const std::string n = e.path().filename().string();
-      if (::fstatat(dev->get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
-        nodes.push_back(n);
-    }
-    for (const auto& n : nodes) ::unlinkat(dev->get(), n.c_str(), 0);
-  }
-  return ok_status();
-}
-
-// The tree must hold exactly the lock: an SBOM that lies is worse than none.
-Status check_installed(const DebianLock& lock, const std::string& rootfs) {
-  HULL_ASSIGN(auto installed, installed_packages(rootfs));
-  std::map<std::string, std::string> have;
-  for (const auto& ip : installed) have[ip.name] = ip.version;
-  for (const auto& p : lock.packages) {
-    auto it = have.find(p.name);
-    if (it == have.end() || it->second != p.version)
-      return make_error("check the installed packages",
-                        p.name + " " + p.version + " from the lock is " +
-                            (it == have.end() ? "not installed" : "installed as " + it->second));
-  }
-  if (have.size() != lock.packages.size())
-    return make_error("check the installed packages", std::to_string(have.size()) + " installed, lock has " +
-                                                          std::to_string(lock.packages.size()));
   return ok_status();
 }
 

@@ -89,6 +89,11 @@ Result<std::string> build_key(const SpecLocation& where) {
     HULL_ASSIGN(std::string text, sys::read_file(lock, 64u << 20));
     material += "lock " + sha256_hex(text) + "\n";
   }
+  if (spec.image.base.kind == BaseKind::kNix) {
+    // flake.nix and the files it builds from are inputs too.
+    HULL_ASSIGN(std::string fp, nix_flake_fingerprint(spec, where.project_dir));
+    material += "flake " + fp + "\n";
+  }
   for (const auto& f : spec.image.files) {
     const std::string src = where.project_dir + "/" + f.src;
     struct stat st {};
@@ -109,9 +114,8 @@ Result<std::string> build_key(const SpecLocation& where) {
 Result<BuildOutcome> build_image(const SpecLocation& where, const BuildOptions& opts, ImageStore& store) {
   HULL_ASSIGN(WorkloadSpec spec, load_workload_spec(where.spec_path));
   BuildOutcome out;
-  if (opts.use_cache && !opts.update) {
-    HULL_ASSIGN(std::string key, build_key(where));
-    if (auto text = sys::read_file(cache_entry(store, key), 256); text) {
+  if (auto key = build_key(where); key && opts.use_cache && !opts.update) {
+    if (auto text = sys::read_file(cache_entry(store, *key), 256); text) {
       std::string digest = text->substr(0, text->find('\n'));
       if (auto rec = store.resolve(digest); rec && rec->digest == digest) {
         out.image = std::move(*rec);
