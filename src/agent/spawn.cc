@@ -1,7 +1,9 @@
 #include "agent/spawn.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -92,6 +94,17 @@ Prepared prepare(const wire::ExecRequest& req) {
     if (::setgroups(1, &g) < 0) fail(report_fd, ChildStep::kGroups);
     if (::setresgid(g, g, g) < 0) fail(report_fd, ChildStep::kGid);
     if (::setresuid(req.uid, req.uid, req.uid) < 0) fail(report_fd, ChildStep::kUid);
+  }
+  // In a namespace sandbox the agent holds only CAP_SETUID/SETGID/SETPCAP
+  // (backend/namespace/child_setup.cc) and no CAP_SYS_ADMIN. A command that
+  // stays root gets none of them: they leave its bounding set here, so its
+  // exec gains nothing (one that changed uid above lost them already). In a
+  // microVM the agent is the guest's root with every capability, and a root
+  // command keeps root's usual set.
+  if (::getuid() == 0 && ::prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) == 0) {
+    for (int cap : {CAP_SETUID, CAP_SETGID, CAP_SETPCAP}) {  // SETPCAP last: it is what allows dropping
+      if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) fail(report_fd, ChildStep::kGroups);
+    }
   }
   if (::chdir(req.cwd.c_str()) < 0) fail(report_fd, ChildStep::kChdir);
 

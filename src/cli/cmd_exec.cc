@@ -2,6 +2,7 @@
 // to our stdio through the supervisor (role "client").
 #include <cstdlib>
 
+#include "image/image_user.h"
 #include "cli/client_session.h"
 #include "cli/commands.h"
 #include "cli/exec_client.h"
@@ -31,6 +32,14 @@ int cmd_exec(const ExecOptions& o) {
   r.env.insert(r.env.end(), o.process.env.begin(), o.process.env.end());
   r.cwd = !o.process.workdir.empty() ? o.process.workdir : (sb->spec.workspace.empty() ? "/" : "/workspace");
   r.tty = o.process.tty;
+  r.uid = sb->spec.uid;
+  r.gid = sb->spec.gid;
+  if (!o.user.empty()) {
+    auto who = image::resolve_image_user(sb->spec.rootfs, o.user);
+    if (!who) return fail(who.error());
+    r.uid = who->uid;
+    r.gid = who->gid;
+  }
   AttachOptions attach{r, o.process.interactive, o.process.tty};
   return run_session(sb->state.socket, "client", [&](wire::Channel& ch) { return attach_exec(ch, attach); });
 }

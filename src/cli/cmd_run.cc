@@ -20,6 +20,7 @@
 #include "image/default_image.h"
 #include "cli/build_sandbox.h"
 #include "image/image_build.h"
+#include "image/image_user.h"
 #include "image/store.h"
 #include "supervisor/sandbox_record.h"
 #include "supervisor/supervisor.h"
@@ -140,6 +141,8 @@ wire::ExecRequest main_request(const supervisor::SandboxSpec& spec) {
   }
   r.env.insert(r.env.end(), spec.env.begin(), spec.env.end());
   r.cwd = spec.workdir;
+  r.uid = spec.uid;
+  r.gid = spec.gid;
   r.tty = spec.tty;
   r.timeout_ms = spec.timeout_ms;
   return r;
@@ -174,6 +177,13 @@ int cmd_run(const RunOptions& o) {
     if (!rootfs) return fail("prepare the default image: " + rootfs.error().message(), "see hull doctor");
     spec->rootfs = *rootfs;
   }
+  // Who runs it: --user, else the image's user, looked up in the image.
+  spec->user = !o.user.empty() ? o.user : img ? img->meta.config.user : "root";
+  auto who = image::resolve_image_user(spec->rootfs, spec->user);
+  if (!who) return fail(who.error());
+  spec->uid = who->uid;
+  spec->gid = who->gid;
+  spec->home = who->home;
   spec->created_at = supervisor::now_rfc3339();
 
   if (spec->backend == backend::BackendKind::kMicrovm) {

@@ -50,6 +50,7 @@ struct RunOptions {
   std::string timeout;  // "30s"
   std::string backend = "auto";
   std::string image = "default";
+  std::string user;    // -u/--user: overrides the image's user
   std::string rootfs;  // hidden --rootfs: a prepared tree (the image builder's sandbox)
 };
 int cmd_run(const RunOptions& o);
@@ -57,6 +58,7 @@ int cmd_run(const RunOptions& o);
 struct ExecOptions {
   ProcessFlags process;
   std::string name;
+  std::string user;  // -u/--user; default: the sandbox's user
 };
 int cmd_exec(const ExecOptions& o);
 

@@ -77,6 +77,8 @@ int main_impl(int argc, char** argv) {
                     "Image to run: 'default' (Debian bookworm), a tag/digest from hull image ls, or a "
                     "hull.toml (or its directory, e.g. '.') built first when it changed; "
                     "its Cmd runs when no command is given");
+  c_run->add_option("-u,--user", run.user,
+                    "Run as this user of the image: name, uid or uid:gid (default: the image's user, else root)");
   c_run->add_option("--rootfs", run.rootfs, "internal: run a prepared root filesystem (the image builder's)")
       ->group("")
       ->excludes("--image");
@@ -86,6 +88,7 @@ int main_impl(int argc, char** argv) {
   ExecOptions exec;
   auto* c_exec = app.add_subcommand("exec", "Run another command in a running sandbox");
   add_process_flags(c_exec, exec.process);
+  c_exec->add_option("-u,--user", exec.user, "Run as this user of the image (default: the sandbox's user)");
   c_exec->add_option("name", exec.name, "Sandbox name")->required();
   c_exec->add_option("command", exec.process.command, "Command and arguments (after --)");
   c_exec->footer("Example: hull exec -it mybox -- bash");

@@ -106,7 +106,10 @@ Result<std::vector<DebPackage>> resolve(const std::vector<std::string>& requeste
   return pkgs;
 }
 
-std::string deb_cache_dir() { return paths::cache_dir() + "/debs"; }
+// Content-addressed (<sha256>.deb), shared by every build on the host.
+// HULL_DEB_CACHE moves it alone (tests empty it without losing the kernel
+// and builder image that HULL_CACHE would also move).
+std::string deb_cache_dir() { return env_or("HULL_DEB_CACHE", (paths::cache_dir() + "/debs").c_str()); }
 std::string cached_deb(const DebPackage& p) { return deb_cache_dir() + "/" + p.sha256 + ".deb"; }
 
 std::vector<std::string> list_dir(const std::string& dir, const std::string& suffix) {

@@ -56,6 +56,8 @@ asio::awaitable<void> run_detached_main(Supervisor& sup) {
   wire::ExecRequest req;
   req.argv = spec.command;
   req.cwd = spec.workdir;
+  req.uid = spec.uid;
+  req.gid = spec.gid;
   req.tty = false;  // nobody is attached to a detached command's terminal
   req.timeout_ms = spec.timeout_ms;
   auto prepared = prepare_request(spec, req);

@@ -34,7 +34,7 @@ Status check_path(const std::string& what, const std::string& p) {
 }  // namespace
 
 std::vector<std::string> exec_environment(const SandboxSpec& spec, const wire::ExecRequest& req) {
-  std::vector<std::string> env = {kDefaultPath, "HOME=/root"};
+  std::vector<std::string> env = {kDefaultPath, "HOME=" + (spec.home.empty() ? std::string("/root") : spec.home)};
   if (req.tty) env.push_back("TERM=xterm");
   for (const auto& kv : spec.env) merge_env(env, kv);
   for (const auto& kv : req.env) merge_env(env, kv);

@@ -60,6 +60,10 @@ std::string spec_to_json(const SandboxSpec& s) {
   j["command"] = s.command;
   j["env"] = s.env;
   j["workdir"] = s.workdir;
+  j["user"] = s.user;
+  j["uid"] = s.uid;
+  j["gid"] = s.gid;
+  j["home"] = s.home;
   j["tty"] = s.tty;
   j["detach"] = s.detach;
   j["remove_on_exit"] = s.remove_on_exit;
@@ -109,6 +113,10 @@ Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& p
     read_field(j, "command", s.command);
     read_field(j, "env", s.env);
     read_field(j, "workdir", s.workdir);
+    read_field(j, "user", s.user);
+    read_field(j, "uid", s.uid);
+    read_field(j, "gid", s.gid);
+    read_field(j, "home", s.home);
     read_field(j, "tty", s.tty);
     read_field(j, "detach", s.detach);
     read_field(j, "remove_on_exit", s.remove_on_exit);

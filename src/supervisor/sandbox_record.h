@@ -29,6 +29,10 @@ struct SandboxSpec {
   std::vector<std::string> command;   // main command (argv)
   std::vector<std::string> env;       // "K=V" added to the image defaults
   std::string workdir;                // cwd for the main command (default /workspace or /)
+  std::string user = "root";          // as asked (image config or --user), for display
+  uint32_t uid = 0;                   // ... resolved in the image: who runs commands
+  uint32_t gid = 0;
+  std::string home = "/root";         // $HOME of those commands
   bool tty = false;                   // main command wants a PTY (-it)
   bool detach = false;                // -d: supervisor runs main itself, output to main.log
   bool remove_on_exit = false;        // --rm

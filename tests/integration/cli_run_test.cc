@@ -19,6 +19,35 @@ TEST_F(CliRun, PrintsOutputAndExitsWithTheCommandsCode) {
   EXPECT_EQ(r.out, "hi\n");
 }
 
+// --user picks an account of the image (its /etc/passwd, not the host's);
+// `hull exec` runs as the sandbox's user unless told otherwise; a name the
+// image does not know is refused before anything starts; and a command that
+// stays root holds no capability, whichever user the agent may switch to.
+TEST_F(CliRun, UserComesFromTheImageAndCommandsHoldNoCapabilities) {
+  HULL_REQUIRE_IMAGE();
+  const std::string b = backend_under_test();
+  auto r = run_hull({"run", "--rm", "--backend", b, "-u", "nobody", "--", "sh", "-c", "id -u; id -g; echo $HOME"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "65534\n65534\n/nonexistent\n");
+  r = run_hull({"run", "--rm", "--backend", b, "--user", "1234:5678", "--", "sh", "-c", "id -u; id -g"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1234\n5678\n");
+  r = run_hull({"run", "--rm", "--backend", b, "-u", "ghost", "--", "true"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_NE(r.err.find("not in the image's /etc/passwd"), std::string::npos) << r.err;
+
+  ASSERT_EQ(run_hull({"run", "-d", "--name", "u1", "--backend", b, "-u", "nobody", "--", "sleep", "300"}).exit_code, 0);
+  r = run_hull({"exec", "u1", "--", "id", "-un"});
+  EXPECT_EQ(r.out, "nobody\n") << r.err;
+  r = run_hull({"exec", "-u", "root", "u1", "--", "sh", "-c", "id -un; grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 5), "root\n");
+  if (b == "namespace") {  // in a microVM, root is the guest's own root
+    EXPECT_NE(r.out.find("CapPrm:\t0000000000000000"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("CapBnd:\t0000000000000000"), std::string::npos) << r.out;
+  }
+}
+
 TEST_F(CliRun, NotExecutableExits126) {
   HULL_REQUIRE_IMAGE();
   auto r = run_hull({"run", "--rm", "--", "/etc/hostname"});

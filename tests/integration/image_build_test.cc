@@ -248,16 +248,16 @@ TEST_F(ImageBuild, KilledMidwayLeavesNoImageAndTheNextBuildSucceeds) {
 }
 
 TEST_F(ImageBuild, RunsWithItsFilesEnvAndCommandOnBothBackends) {
-  write(project_ + "/app/greet.sh", "#!/bin/sh\necho \"$GREETING from $(pwd)\"\nhello -g built-in\n");
+  write(project_ + "/app/greet.sh", "#!/bin/sh\necho \"$GREETING from $(pwd) as $(id -un)\"\nhello -g built-in\n");
   write_spec("\"hello\"",
-             "cmd = [\"/app/greet.sh\"]\nworkdir = \"/app\"\n[image.env]\nGREETING = \"hi\"\n"
+             "cmd = [\"/app/greet.sh\"]\nworkdir = \"/app\"\nuser = \"nobody\"\n[image.env]\nGREETING = \"hi\"\n"
              "[[image.files]]\nsrc = \"app\"\ndst = \"/app\"\n[[image.files]]\nsrc = \"app/greet.sh\"\n"
              "dst = \"/usr/local/bin/greet\"\nmode = \"0755\"\n");
   ::chmod((project_ + "/app/greet.sh").c_str(), 0755);
   // `hull run --image DIR` builds first; a second run reuses the build.
   HullResult r = run_hull({"run", "--rm", "--backend", "namespace", "--image", project_}, {.timeout_s = 600});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "hi from /app\nbuilt-in\n");
+  EXPECT_EQ(r.out, "hi from /app as nobody\nbuilt-in\n");
   EXPECT_NE(r.err.find("built sha256:"), std::string::npos) << r.err;
   HullResult again = run_hull({"run", "--rm", "--backend", "namespace", "--image", project_ + "/hull.toml", "--",
                                "sh", "-c", "ls -l /usr/local/bin/greet | cut -c1-10; cat /etc/apt/sources.list"});
@@ -269,7 +269,7 @@ TEST_F(ImageBuild, RunsWithItsFilesEnvAndCommandOnBothBackends) {
   if (!backend_usable("microvm")) GTEST_SKIP() << "microvm backend not usable here (see hull doctor); namespace part passed";
   HullResult vm = run_hull({"run", "--rm", "--backend", "microvm", "--image", project_}, {.timeout_s = 600});
   ASSERT_EQ(vm.exit_code, 0) << vm.err;
-  EXPECT_EQ(vm.out, "hi from /app\nbuilt-in\n");
+  EXPECT_EQ(vm.out, "hi from /app as nobody\nbuilt-in\n");
 }
 
 }  // namespace

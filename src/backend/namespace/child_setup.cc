@@ -115,8 +115,16 @@ int arrange_fds(const ChildPlan& p, int* ctl) {
   return 0;
 }
 
+// The agent keeps three capabilities, in the sandbox's user namespace only:
+// CAP_SETUID and CAP_SETGID so it can start commands as the image's user
+// (hull run --user), and CAP_SETPCAP so each command it starts can drop all
+// three from its bounding set first (agent/spawn.cc): no command ever holds
+// a capability. Everything else goes.
+constexpr int kAgentCaps[] = {CAP_SETUID, CAP_SETGID, CAP_SETPCAP};
+
 int drop_capabilities() {
   for (int cap = 0; cap <= 63; ++cap) {
+    if (cap == CAP_SETUID || cap == CAP_SETGID || cap == CAP_SETPCAP) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
       if (errno == EINVAL) break;  // past the kernel's last capability
       return errno;
@@ -124,7 +132,12 @@ int drop_capabilities() {
   }
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return errno;
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};  // all zero: effective, permitted, inheritable
+  __user_cap_data_struct data[2]{};  // inheritable stays empty
+  for (int cap : kAgentCaps) {
+    // exec as uid 0 under no_new_privs keeps at most what is permitted now.
+    data[cap / 32].permitted |= 1u << (cap % 32);
+    data[cap / 32].effective |= 1u << (cap % 32);
+  }
   if (::syscall(SYS_capset, &hdr, data) < 0) return errno;
   return 0;
 }
