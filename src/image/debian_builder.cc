@@ -385,10 +385,7 @@ Result<DebianBuildResult> build_debian_image(const DebianBuildRequest& req, Imag
   HULL_TRY(sys::remove_all(work));  // the staging dir becomes the image dir
 
   ImageMeta meta;
-  for (const auto& [k, v] : spec.image.env) meta.config.env.emplace_back(k, v);
-  meta.config.cmd = spec.image.cmd;
-  meta.config.workdir = spec.image.workdir;
-  meta.config.user = spec.image.user;
+  meta.config = config_of(spec.image);
   meta.builder = "debian";
   meta.source = req.spec_path;
   for (const auto& p : lock.packages)

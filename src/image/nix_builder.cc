@@ -366,10 +366,7 @@ Result<NixBuildResult> build_nix_image(const NixBuildRequest& req, ImageStore& s
 
   NixBuildResult res;
   ImageMeta meta;
-  for (const auto& [k, v] : spec.image.env) meta.config.env.emplace_back(k, v);
-  meta.config.cmd = spec.image.cmd;
-  meta.config.workdir = spec.image.workdir;
-  meta.config.user = spec.image.user;
+  meta.config = config_of(spec.image);
   meta.builder = "nix";
   // The builder ran in nix's sandbox (namespaces, no host files, no network
   // for non-fixed-output derivations) as host root mapped to a build uid.

@@ -137,16 +137,19 @@ Result<ImportResult> import_image(ImageStore& store, const std::string& archive,
   auto say = [&](const std::string& line) {
     if (progress_fd >= 0) dprintf(progress_fd, "%s\n", line.c_str());
   };
-  // The outer archive, unpacked privately (0700) next to the store.
-  HULL_TRY(sys::mkdir_p(store.root(), 0755));
-  HULL_ASSIGN(TempDir outer, TempDir::create(store.root(), ".stage-archive-"));
+  // The outer archive, unpacked privately (0700) in a staging dir of its
+  // own: locked like any build's, so no other stage() or gc takes it for a
+  // dead one; never published (its rootfs/ stays empty).
+  HULL_ASSIGN(Staging scratch, store.stage());
+  const std::string outer_dir = scratch.dir() + "/archive";
+  HULL_TRY(sys::mkdir_p(outer_dir, 0700));
   say("unpacking " + archive);
-  if (auto st = apply_layer(outer.path(), archive); !st)
+  if (auto st = apply_layer(outer_dir, archive); !st)
     return make_error("import " + archive, st.error().message());
-  const bool oci = sys::exists(outer.path() + "/index.json") && sys::exists(outer.path() + "/oci-layout");
-  Result<Parsed> parsed = oci ? parse_oci_layout(outer.path())
-                              : sys::exists(outer.path() + "/manifest.json")
-                                    ? parse_docker_save(outer.path())
+  const bool oci = sys::exists(outer_dir + "/index.json") && sys::exists(outer_dir + "/oci-layout");
+  Result<Parsed> parsed = oci ? parse_oci_layout(outer_dir)
+                              : sys::exists(outer_dir + "/manifest.json")
+                                    ? parse_docker_save(outer_dir)
                                     : Result<Parsed>(make_error("image archive", "neither a docker save archive (manifest.json) nor an OCI layout (index.json)"));
   if (!parsed) return make_error("import " + archive, parsed.error().message());
 

@@ -106,6 +106,15 @@ Status copy_tree(const std::string& src, int dst_dir, const std::string& name, c
 
 }  // namespace
 
+ImageConfig config_of(const ImageSection& image) {
+  ImageConfig c;
+  for (const auto& [k, v] : image.env) c.env.emplace_back(k, v);
+  c.cmd = image.cmd;
+  c.workdir = image.workdir;
+  c.user = image.user;
+  return c;
+}
+
 Status copy_project_files(const std::string& project_dir, const std::vector<FileCopy>& files,
                           const std::string& rootfs) {
   HULL_ASSIGN(UniqueFd root, sys::open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -1,4 +1,5 @@
-// [[image.files]] of hull.toml: copy project files and directories into a
+// What a built image takes from hull.toml's [image]: its run config, and
+// [[image.files]]: copy project files and directories into a
 // rootfs being built. The project is the user's own tree (trusted); the
 // rootfs is a Debian tree whose symlinks (/bin -> usr/bin) must be followed
 // the way the image will see them, never out of it: destinations resolve
@@ -10,9 +11,13 @@
 #include <vector>
 
 #include "base/result.h"
+#include "image/store.h"
 #include "image/workload_spec.h"
 
 namespace hull::image {
+
+// hull.toml's run settings (env, cmd, workdir, user) as an image config.
+ImageConfig config_of(const ImageSection& image);
 
 // Copies each entry in order; a later entry overwrites an earlier one.
 Status copy_project_files(const std::string& project_dir, const std::vector<FileCopy>& files,

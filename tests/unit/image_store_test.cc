@@ -115,6 +115,23 @@ TEST_F(StoreTest, GcRemovesUntaggedUnusedImagesAndKilledStagings) {
   EXPECT_EQ(stages(), 0u);
 }
 
+// A staging dir is flock'ed by its live builder: gc and another build's
+// stage() leave it alone, and clear one whose builder is gone.
+TEST_F(StoreTest, LiveStagingsSurviveGcAndNewStagesDeadOnesDoNot) {
+  auto live = store.stage();
+  ASSERT_TRUE(live.ok()) << live.error().message();
+  fs::create_directories(store.root() + "/.stage-dead/rootfs");
+  auto other = store.stage();  // clears the dead one, not the live one
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(fs::exists(store.root() + "/.stage-dead"));
+  EXPECT_TRUE(fs::exists(live->dir()));
+  auto s = store.gc({}).value();
+  EXPECT_EQ(s.stages_removed, 0u);
+  EXPECT_TRUE(fs::exists(live->dir()));
+  EXPECT_TRUE(fs::exists(other->dir()));
+  EXPECT_EQ(stages(), 2u);
+}
+
 TEST_F(StoreTest, VerifyNoticesARootfsChangedOnDisk) {
   auto a = put("original");
   std::ofstream(a.rootfs() + "/hello") << "tampered";
