@@ -373,7 +373,7 @@ Result<DebianBuildResult> build_debian_image(const DebianBuildRequest& req, Imag
   res.isolation = req.sandbox ? req.sandbox->isolation : "host-chroot";
   say(req.progress_fd, "install: " + std::to_string(lock.packages.size()) + " pinned packages, no network, in " +
                            (req.sandbox ? "a " + res.isolation + " sandbox" :
-                                          std::string("a host chroot (no microVM backend here to sandbox the build)")) +
+                                          "a host chroot (" + req.why_host + ")") +
                            " (SOURCE_DATE_EPOCH=" + std::to_string(lock.source_date_epoch) + ")…");
   if (req.sandbox)
     HULL_TRY(install_in_sandbox(lock, *req.sandbox, work, logs, staging.rootfs(), req.progress_fd));

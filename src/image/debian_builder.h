@@ -66,6 +66,7 @@ struct DebianBuildRequest {
   bool locked = false;      // never change the lock: fail instead
   int progress_fd = -1;     // human progress lines, or -1
   std::optional<SandboxRunner> sandbox;  // none: install on the host (see above)
+  std::string why_host = "no microVM backend here to sandbox the build";  // said when sandbox is none
 };
 
 struct DebianBuildResult {

@@ -42,6 +42,7 @@ DefaultImageSpec default_spec() {
 
 DefaultImageSpec builder_spec() {
   DefaultImageSpec s;
+  s.name = "image builder's sandbox image";
   // mount: mmdebstrap mounts /proc, /sys, /dev in its chroot; zstd: it
   // compresses the tar it hands back.
   s.packages = {"mmdebstrap", "mount", "zstd"};
@@ -201,15 +202,10 @@ Result<std::string> ensure_rootfs(const DefaultImageSpec& spec, const RootfsBuil
   return final_dir + "/rootfs";
 }
 
-Result<std::string> ensure_default_rootfs(int progress_fd) {
-  return ensure_rootfs(default_spec(), build_with_mmdebstrap, progress_fd);
-}
-
 Result<std::string> ensure_builder_rootfs(int progress_fd) {
   return ensure_rootfs(builder_spec(), build_with_mmdebstrap, progress_fd);
 }
 
-std::string cached_default_rootfs() { return cached_rootfs(default_spec()); }
 
 
 }  // namespace hull::image

@@ -1,6 +1,7 @@
-// The default image until the images issue lands: Debian bookworm (minbase)
-// plus a small package set (see default_spec()), built with mmdebstrap on
-// first use and cached under paths::cache_dir()/images/ keyed by a hash of its
+// Host-built images: the default image (a built-in hull.toml, see
+// ensure_default_rootfs) and the Debian builder's own sandbox image
+// (builder_spec()). The builder image is made with plain mmdebstrap on first
+// use and cached under paths::cache_dir()/images/ keyed by a hash of its
 // inputs (suite, package list, variant, builder version), so every HULL_HOME
 // and every test shares one build.
 //
@@ -27,6 +28,7 @@
 namespace hull::image {
 
 struct DefaultImageSpec {
+  std::string name = "default image";  // for progress lines only (not in the key)
   std::string suite = "bookworm";
   std::string variant = "minbase";
   std::vector<std::string> packages;  // filled by default_spec()
@@ -42,11 +44,23 @@ Result<std::string> ensure_builder_rootfs(int progress_fd);
 // suite, variant, sorted+deduplicated packages, kBuilderVersion.
 std::string spec_key(const DefaultImageSpec& spec);
 
-// Path of the ready rootfs, building it first if needed. Progress lines
-// (mmdebstrap's own) go to progress_fd when >= 0.
+// The default image is a built-in hull.toml (default_spec()'s packages on
+// Debian default_spec().suite) built by the debian builder into a store
+// shared by every HULL_HOME: cache_dir()/default-store, tagged
+// "default-<first 12 hex of the spec digest>", pinned by the hull.lock its
+// first build writes in cache_dir()/default-image/ (with the hull.toml it
+// was built from). It is built on the host ("isolation": "host-chroot"):
+// like the builder image, its only input is Debian's archive, the trust
+// root. Concurrent callers: one builds (flock), the others wait.
+// Path of the ready rootfs, building it first if needed (progress lines
+// to progress_fd when >= 0).
 Result<std::string> ensure_default_rootfs(int progress_fd);
 // Path if already built, else empty (no build).
 std::string cached_default_rootfs();
+// The built-in spec's text, and the store holding the default image.
+std::string default_spec_toml();
+std::string default_store_root();
+std::string default_image_tag();
 
 // ---- the parts above are made of (also the seam tests use) ----
 

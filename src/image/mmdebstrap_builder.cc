@@ -35,7 +35,7 @@ Status build_with_mmdebstrap(const DefaultImageSpec& spec, const std::string& ro
     return make_error(op, "mmdebstrap not found; install mmdebstrap: apt-get install mmdebstrap");
   if (progress_fd >= 0)
     (void)sys::write_all(progress_fd,
-                         "building default image (Debian " + spec.suite + ", ~1-2 min, once)…\n");
+                         "building the " + spec.name + " (Debian " + spec.suite + ", ~1 min, once)…\n");
   std::string include = "--include=";
   for (size_t i = 0; i < spec.packages.size(); ++i) include += (i ? "," : "") + spec.packages[i];
 

@@ -57,11 +57,11 @@ TEST(ImageSpec, KeyChangesWhenAnyInputChanges) {
 }
 
 TEST(ImageSpec, KeyFieldsCannotRunIntoEachOther) {
-  DefaultImageSpec a{"bookworm", "minbase", {"a,b"}};
-  DefaultImageSpec b{"bookworm", "minbase", {"a", "b"}};
+  DefaultImageSpec a{"test", "bookworm", "minbase", {"a,b"}};
+  DefaultImageSpec b{"test", "bookworm", "minbase", {"a", "b"}};
   EXPECT_NE(spec_key(a), spec_key(b));
-  DefaultImageSpec c{"bookworm\nvariant=x", "minbase", {}};
-  DefaultImageSpec d{"bookworm", "x\nvariant=minbase", {}};
+  DefaultImageSpec c{"test", "bookworm\nvariant=x", "minbase", {}};
+  DefaultImageSpec d{"test", "bookworm", "x\nvariant=minbase", {}};
   EXPECT_NE(spec_key(c), spec_key(d));
 }
 
