@@ -379,8 +379,8 @@ Result<DebianBuildResult> build_debian_image(const DebianBuildRequest& req, Imag
     HULL_TRY(install_in_sandbox(lock, *req.sandbox, work, logs, staging.rootfs(), req.progress_fd));
   else
     HULL_TRY(install_on_host(lock, work, logs, staging.rootfs()));
+  HULL_TRY(check_installed(lock, staging.rootfs()));  // first: a sandbox's lie is the news
   HULL_TRY(normalize_tree(staging.rootfs()));
-  HULL_TRY(check_installed(lock, staging.rootfs()));
   HULL_TRY(copy_project_files(req.project_dir, spec.image.files, staging.rootfs()));
   HULL_TRY(sys::remove_all(work));  // the staging dir becomes the image dir
 
