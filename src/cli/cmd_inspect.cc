@@ -13,12 +13,7 @@ std::string join(const std::vector<std::string>& v) {
   return out.empty() ? "-" : out;
 }
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
-std::string size_text(uint64_t b) {
-  if (b == 0) return "default";
-  if (b % (1ull << 30) == 0) return std::to_string(b >> 30) + " GiB";
-  if (b % (1ull << 20) == 0) return std::to_string(b >> 20) + " MiB";
-  return std::to_string(b) + " bytes";
-}
+std::string size_text(uint64_t b) { return b == 0 ? "default" : exact_size(b); }
 }  // namespace
 
 int cmd_inspect(const std::string& name, bool json) {

@@ -12,13 +12,14 @@
 
 #include "base/paths.h"
 #include "base/sys.h"
+#include "cli/build_sandbox.h"
 #include "cli/client_session.h"
 #include "cli/commands.h"
 #include "cli/exec_client.h"
+#include "cli/run_defaults.h"
 #include "cli/sandbox_launch.h"
 #include "cli/sandbox_ref.h"
 #include "image/default_image.h"
-#include "cli/build_sandbox.h"
 #include "image/image_build.h"
 #include "image/image_user.h"
 #include "image/store.h"
@@ -44,12 +45,19 @@ bool looks_like_spec_path(const std::string& ref) {
 
 // Flags → the spec the supervisor will run. Every user error is caught
 // here, before anything is created on disk.
-Result<supervisor::SandboxSpec> build_spec(const RunOptions& o, std::optional<image::ImageRecord>* img) {
+Result<supervisor::SandboxSpec> build_spec(const RunOptions& flags, std::optional<image::ImageRecord>* img) {
   supervisor::SandboxSpec spec;
+  RunOptions o = flags;
   if (looks_like_spec_path(o.image)) {
-    // A hull.toml: build it (or reuse the build of exactly these inputs).
+    // A hull.toml: build it (or reuse the build of exactly these inputs),
+    // and take its [sandbox] table as the defaults of this run.
     image::ImageStore store;
     HULL_ASSIGN(image::SpecLocation where, image::locate_spec(o.image));
+    HULL_ASSIGN(image::WorkloadSpec file, image::load_workload_spec(where.spec_path));
+    std::string decided;
+    for (const auto& n : apply_sandbox_defaults(file.sandbox, where.project_dir, o))
+      decided += (decided.empty() ? "" : ", ") + n;
+    if (!decided.empty()) std::fprintf(stderr, "hull: from %s [sandbox]: %s\n", where.spec_path.c_str(), decided.c_str());
     image::BuildOptions bo;
     bo.progress_fd = 2;
     HULL_ASSIGN(bo.sandbox, builder_sandbox());
@@ -116,6 +124,7 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& o, std::optional<im
   spec.remove_on_exit = o.remove;
   if (o.cpus < 0) return make_error("bad --cpus", "must be a positive number like 1 or 1.5");
   spec.limits.cpus = o.cpus;
+  spec.limits.pids = o.pids;
   if (!o.memory.empty()) {
     HULL_ASSIGN(spec.limits.memory_bytes, parse_size(o.memory));
   }

@@ -44,11 +44,12 @@ struct RunOptions {
   std::string name;
   std::string workspace;
   bool workspace_ro = false;
-  double cpus = 0;
+  double cpus = 0;       // 0: unset
+  uint32_t pids = 0;     // 0: unset (the backend's default)
   std::string memory;   // "512m"
   std::string disk;     // "2g": size of the writable layer
   std::string timeout;  // "30s"
-  std::string backend = "auto";
+  std::string backend;  // "namespace" | "microvm" | "auto"; empty: unset (auto)
   std::string image = "default";
   std::string user;    // -u/--user: overrides the image's user
   std::string rootfs;  // hidden --rootfs: a prepared tree (the image builder's sandbox)

@@ -66,6 +66,7 @@ int main_impl(int argc, char** argv) {
   c_run->add_flag("--workspace-ro", run.workspace_ro, "Mount the workspace read-only");
   c_run->add_option("--cpus", run.cpus, "CPU limit, e.g. 1.5");
   c_run->add_option("--memory", run.memory, "Memory limit, e.g. 512m or 2g");
+  c_run->add_option("--pids", run.pids, "Process limit (default: the backend's, 1024)")->check(CLI::Range(1u, 4194304u));
   c_run->add_option("--disk", run.disk,
                     "Size of the writable layer over the image (tmpfs; default 1g), e.g. 4g. "
                     "Writes beyond it fail with ENOSPC; the image never changes");
@@ -76,7 +77,8 @@ int main_impl(int argc, char** argv) {
   c_run->add_option("--image", run.image,
                     "Image to run: 'default' (Debian bookworm), a tag/digest from hull image ls, or a "
                     "hull.toml (or its directory, e.g. '.') built first when it changed; "
-                    "its Cmd runs when no command is given");
+                    "its Cmd runs when no command is given. A hull.toml's [sandbox] table gives the "
+                    "defaults (limits, backend, workspace = its directory); flags win");
   c_run->add_option("-u,--user", run.user,
                     "Run as this user of the image: name, uid or uid:gid (default: the image's user, else root)");
   c_run->add_option("--rootfs", run.rootfs, "internal: run a prepared root filesystem (the image builder's)")

@@ -65,4 +65,10 @@ std::string relative_time(const std::string& rfc3339) {
   return fmt(d / 86400, "day");
 }
 
+std::string exact_size(uint64_t b) {
+  if (b != 0 && b % (1ull << 30) == 0) return std::to_string(b >> 30) + " GiB";
+  if (b != 0 && b % (1ull << 20) == 0) return std::to_string(b >> 20) + " MiB";
+  return std::to_string(b) + " bytes";
+}
+
 }  // namespace hull::cli

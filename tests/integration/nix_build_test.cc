@@ -2,7 +2,6 @@
 // input-free flake whose only tool is a static busybox) is built by the real
 // nix into an image, which then runs in a namespace sandbox. Needs nix-bin
 // and busybox-static; skips, saying which is missing, without them.
-#include <elf.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,73 +13,23 @@
 #include <sstream>
 #include <string>
 
-#include "cli_harness.h"
 #include "image/nix_builder.h"
+#include "nix_project.h"
 
 namespace hull::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFlakeDir = fs::path(__FILE__).parent_path().parent_path() / "data" / "nix-hello";
-constexpr const char* kBusybox = "/bin/busybox";
 constexpr const char* kMotd = "hello from a nix-built image\n";
 constexpr const char* kGreeting = "greetings from another store path\n";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Nothing but the builder exists in the nix sandbox, so it must not need a
-// dynamic loader: an ELF with no PT_INTERP (Debian's busybox-static, not
-// busybox).
-bool is_static_elf(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  Elf64_Ehdr eh{};
-  if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return false;
-  for (int i = 0; i < eh.e_phnum; ++i) {
-    Elf64_Phdr ph{};
-    in.seekg(static_cast<std::streamoff>(eh.e_phoff + static_cast<uint64_t>(i) * eh.e_phentsize));
-    if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return false;
-    if (ph.p_type == PT_INTERP) return false;
-  }
-  return true;
-}
 
 mode_t mode_of(const fs::path& p) {
   struct stat st {};
   return ::lstat(p.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
 }
 
-class NixBuild : public CliTest {
- protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    if (auto u = image::nix_usable(); !u) GTEST_SKIP() << "nix cannot build here: " << u.error().message();
-    if (!is_static_elf(kBusybox))
-      GTEST_SKIP() << kBusybox << " is missing or not static; apt-get install busybox-static";
-    // A copy: the test adds the busybox binary and nix may write flake.lock.
-    project_ = home_ + "/nix-hello";
-    fs::copy(kFlakeDir, project_, fs::copy_options::recursive);
-    fs::copy_file(kBusybox, project_ + "/busybox");
-    // No substituter: this machine is offline, and nix would spend ~5 s per
-    // build retrying cache.nixos.org. NIX_CONFIG reaches nix through hull.
-    ::setenv("NIX_CONFIG", "substituters =\n", 1);
-  }
-
-  void set_base(const std::string& base) {
-    std::string toml = slurp(project_ + "/hull.toml");
-    size_t at = toml.find("nix:.#default");
-    ASSERT_NE(at, std::string::npos);
-    toml.replace(at, std::string("nix:.#default").size(), base);
-    std::ofstream(project_ + "/hull.toml", std::ios::trunc) << toml;
-  }
-
-  std::string project_;
-};
+using NixBuild = NixProjectTest;
 
 TEST_F(NixBuild, AFlakeBuildsIntoAnImageWithItsClosureAndFlakeLock) {
   auto r = run_hull({"image", "build", project_, "--tag", "nixhello", "--json"}, {.timeout_s = 300});
@@ -88,7 +37,7 @@ TEST_F(NixBuild, AFlakeBuildsIntoAnImageWithItsClosureAndFlakeLock) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["builder"], "nix");
   EXPECT_NE(j["source"].get<std::string>().find("nix:.#default"), std::string::npos) << j["source"];
-  EXPECT_EQ(j["lock"], nlohmann::json::parse(slurp(kFlakeDir / "flake.lock")));
+  EXPECT_EQ(j["lock"], nlohmann::json::parse(slurp(kNixFlakeDir / "flake.lock")));
   EXPECT_EQ(j["config"]["cmd"], (std::vector<std::string>{"/bin/busybox", "cat", "/etc/motd"}));
   EXPECT_EQ(j["config"]["env"]["GREETING"], "hi");
 
