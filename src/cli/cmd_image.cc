@@ -17,6 +17,16 @@ namespace hull::cli {
 nlohmann::json image_record_json(const image::ImageRecord& r, const std::vector<std::string>& tags) {
   nlohmann::json env = nlohmann::json::object();
   for (const auto& [k, v] : r.meta.config.env) env[k] = v;
+  const image::ImageConfig& c = r.meta.config;
+  nlohmann::json health = nullptr;
+  if (c.health)
+    health = {{"cmd", c.health->cmd},
+              {"interval_ms", c.health->interval_ms},
+              {"timeout_ms", c.health->timeout_ms},
+              {"retries", c.health->retries}};
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& s : c.services)
+    services.push_back({{"name", s.name}, {"cmd", s.cmd}, {"restart", image::restart_policy_name(s.restart)}});
   return {{"digest", r.digest},
           {"rootfs_digest", r.rootfs_digest},
           {"tags", tags},
@@ -25,8 +35,8 @@ nlohmann::json image_record_json(const image::ImageRecord& r, const std::vector<
           {"size_bytes", r.size_bytes},
           {"files", r.files},
           {"created", r.created},
-          {"config", {{"env", env}, {"cmd", r.meta.config.cmd}, {"workdir", r.meta.config.workdir},
-                      {"user", r.meta.config.user}}},
+          {"config", {{"env", env}, {"cmd", c.cmd}, {"workdir", c.workdir}, {"user", c.user},
+                      {"health", health}, {"services", services}}},
           {"packages", r.meta.packages},
           {"lock", r.meta.lock},
           {"isolation", r.meta.isolation},

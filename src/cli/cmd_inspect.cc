@@ -58,6 +58,18 @@ int cmd_inspect(const std::string& name, bool json) {
       {"socket", or_dash(st.socket)},
       {"directory", sb->dir},
   };
+  if (spec.healthcheck) {
+    std::string h = or_dash(st.health);
+    if (st.health_failures > 0) h += ", " + std::to_string(st.health_failures) + " failed in a row: " + st.health_output;
+    f.emplace_back("health", h + "  [" + display_command(spec.healthcheck->argv, 60) + " every " +
+                                 std::to_string(spec.healthcheck->interval_ms) + " ms]");
+  }
+  for (const auto& sv : st.services) {
+    std::string s = sv.status;
+    if (sv.exit_code) s += ", last status " + std::to_string(*sv.exit_code);
+    if (sv.restarts > 0) s += ", " + std::to_string(sv.restarts) + " restarts";
+    f.emplace_back("service " + sv.name, s);
+  }
   for (const auto& [k, v] : st.limits_report) f.emplace_back("limit " + k, v);
   print_fields(f);
   return 0;

@@ -43,7 +43,8 @@ const char* log_file(LogKind kind) {
   switch (kind) {
     case LogKind::kSupervisor: return "/supervisor.log";
     case LogKind::kConsole: return "/console.log";
-    case LogKind::kMain: break;
+    case LogKind::kMain:
+    case LogKind::kService: break;
   }
   return "/main.log";
 }
@@ -58,12 +59,24 @@ void print_console_tail(const std::string& sandbox_dir) {
   for (const auto& l : v->tail) std::fprintf(stderr, "  | %s\n", l.c_str());
 }
 
-int cmd_logs(const std::string& name, bool follow, LogKind kind) {
+int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::string& service) {
   auto sb = find_sandbox(name);
   if (!sb) return fail(sb.error());
+  if (kind == LogKind::kService) {
+    // Only a name the sandbox's spec lists: it becomes part of a path.
+    std::string names;
+    bool known = false;
+    for (const auto& s : sb->spec.services) {
+      known = known || s.name == service;
+      names += (names.empty() ? "" : ", ") + s.name;
+    }
+    if (!known)
+      return fail("sandbox '" + name + "' has no service '" + service + "'",
+                  names.empty() ? "its image declares no [[service]]" : "its services: " + names);
+  }
   if (kind == LogKind::kConsole && sb->spec.backend != backend::BackendKind::kMicrovm)
     return fail("sandbox '" + name + "' has no guest console", "it runs on the namespace backend (one kernel with the host)");
-  std::string path = sb->dir + log_file(kind);
+  std::string path = kind == LogKind::kService ? sb->dir + "/services/" + service + ".log" : sb->dir + log_file(kind);
   UniqueFd fd;
   for (;;) {
     if (!fd) {

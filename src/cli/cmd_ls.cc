@@ -18,6 +18,7 @@ nlohmann::json summary_json(const SandboxRef& sb) {
   j["exit_code"] = sb.state.exit_code ? nlohmann::json(*sb.state.exit_code) : nlohmann::json(nullptr);
   j["error"] = sb.state.error;
   j["supervisor_pid"] = sb.state.supervisor_pid;
+  j["health"] = sb.state.health.empty() ? nlohmann::json(nullptr) : nlohmann::json(sb.state.health);
   return j;
 }
 
@@ -27,6 +28,8 @@ std::string status_cell(const SandboxRef& sb) {
     s += " (" + std::to_string(*sb.state.exit_code) + ")";
   if (sb.state.status == supervisor::SandboxStatus::kFailed && !sb.state.error.empty())
     s += " (" + sb.state.error + ")";
+  if (sb.state.status == supervisor::SandboxStatus::kRunning && !sb.state.health.empty())
+    s += " (" + sb.state.health + ")";
   return s;
 }
 }  // namespace

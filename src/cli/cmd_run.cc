@@ -119,6 +119,16 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& flags, std::optiona
                  : image_workdir != "/"     ? image_workdir
                  : spec.workspace.empty()   ? "/"
                                             : "/workspace";
+  if (img->has_value()) {
+    const image::ImageConfig& c = (*img)->meta.config;
+    for (const auto& s : c.services)
+      spec.services.push_back({s.name, s.cmd,
+                               s.restart == image::RestartPolicy::kAlways      ? supervisor::Restart::kAlways
+                               : s.restart == image::RestartPolicy::kOnFailure ? supervisor::Restart::kOnFailure
+                                                                               : supervisor::Restart::kNo});
+    if (c.health) spec.healthcheck = supervisor::HealthCheckSpec{c.health->cmd, c.health->interval_ms,
+                                                                 c.health->timeout_ms, c.health->retries};
+  }
   spec.tty = o.process.tty;
   spec.detach = o.detach;
   spec.remove_on_exit = o.remove;

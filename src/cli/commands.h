@@ -68,8 +68,9 @@ int cmd_inspect(const std::string& name, bool json);
 int cmd_stop(const std::string& name);
 int cmd_rm(const std::vector<std::string>& names, bool force);
 int cmd_cp(const std::string& src, const std::string& dst);
-enum class LogKind { kMain, kSupervisor, kConsole };
-int cmd_logs(const std::string& name, bool follow, LogKind kind);
+enum class LogKind { kMain, kSupervisor, kConsole, kService };
+// kService: the log of the image's service `service`.
+int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::string& service = "");
 // After a sandbox failed: its guest console's last lines on stderr (microvm;
 // nothing for other backends).
 void print_console_tail(const std::string& sandbox_dir);

@@ -96,7 +96,7 @@ int main_impl(int argc, char** argv) {
   c_exec->footer("Example: hull exec -it mybox -- bash");
 
   bool json = false, all = false, force = false, follow = false, sup_log = false, console_log = false, print_path = false;
-  std::string name, src, dst, dir;
+  std::string name, src, dst, dir, service_log;
   std::vector<std::string> names;
   int ready_fd = -1;
 
@@ -130,6 +130,9 @@ int main_impl(int argc, char** argv) {
   c_logs->add_flag("--console", console_log,
                    "Print the microVM guest's console (kernel messages; capped at 1 MiB, control bytes as '?')")
       ->excludes("--supervisor");
+  c_logs->add_option("--service", service_log, "Print this service's log (a [[service]] of the image's hull.toml)")
+      ->excludes("--supervisor")
+      ->excludes("--console");
   c_logs->add_option("name", name, "Sandbox name")->required();
   c_logs->footer("Example: hull logs -f mybox");
 
@@ -224,7 +227,12 @@ int main_impl(int argc, char** argv) {
     case CommandKind::kRm: return cmd_rm(names, force);
     case CommandKind::kCp: return cmd_cp(src, dst);
     case CommandKind::kLogs:
-      return cmd_logs(name, follow, console_log ? LogKind::kConsole : sup_log ? LogKind::kSupervisor : LogKind::kMain);
+      return cmd_logs(name, follow,
+                      !service_log.empty() ? LogKind::kService
+                      : console_log        ? LogKind::kConsole
+                      : sup_log            ? LogKind::kSupervisor
+                                           : LogKind::kMain,
+                      service_log);
     case CommandKind::kDoctor: return cmd_doctor(json);
     case CommandKind::kImagePrepare: return cmd_image_prepare(print_path);
     case CommandKind::kImageLs: return cmd_image_ls(json);

@@ -385,7 +385,7 @@ Result<DebianBuildResult> build_debian_image(const DebianBuildRequest& req, Imag
   HULL_TRY(sys::remove_all(work));  // the staging dir becomes the image dir
 
   ImageMeta meta;
-  meta.config = config_of(spec.image);
+  meta.config = config_of(spec);
   meta.builder = "debian";
   meta.source = req.spec_path;
   for (const auto& p : lock.packages)

@@ -36,7 +36,8 @@ Result<SpecLocation> locate_spec(const std::string& path) {
 
 namespace {
 
-constexpr const char* kBuildKeyVersion = "hull-build-key-1";
+// 2: image configs carry [health] and [[service]].
+constexpr const char* kBuildKeyVersion = "hull-build-key-2";
 
 std::string lock_file_of(const SpecLocation& where, const WorkloadSpec& spec) {
   return spec.image.base.kind == BaseKind::kNix ? where.project_dir + "/flake.lock" : where.lock_path;

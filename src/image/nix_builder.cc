@@ -366,7 +366,7 @@ Result<NixBuildResult> build_nix_image(const NixBuildRequest& req, ImageStore& s
 
   NixBuildResult res;
   ImageMeta meta;
-  meta.config = config_of(spec.image);
+  meta.config = config_of(spec);
   meta.builder = "nix";
   // The builder ran in nix's sandbox (namespaces, no host files, no network
   // for non-fixed-output derivations) as host root mapped to a build uid.

@@ -106,12 +106,15 @@ Status copy_tree(const std::string& src, int dst_dir, const std::string& name, c
 
 }  // namespace
 
-ImageConfig config_of(const ImageSection& image) {
+ImageConfig config_of(const WorkloadSpec& spec) {
+  const ImageSection& image = spec.image;
   ImageConfig c;
   for (const auto& [k, v] : image.env) c.env.emplace_back(k, v);
   c.cmd = image.cmd;
   c.workdir = image.workdir;
   c.user = image.user;
+  c.health = spec.health;
+  c.services = spec.services;
   return c;
 }
 

@@ -16,8 +16,9 @@
 
 namespace hull::image {
 
-// hull.toml's run settings (env, cmd, workdir, user) as an image config.
-ImageConfig config_of(const ImageSection& image);
+// hull.toml's run settings (env, cmd, workdir, user, [health],
+// [[service]]) as an image config.
+ImageConfig config_of(const WorkloadSpec& spec);
 
 // Copies each entry in order; a later entry overwrites an earlier one.
 Status copy_project_files(const std::string& project_dir, const std::vector<FileCopy>& files,

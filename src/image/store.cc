@@ -31,12 +31,28 @@ bool is_hex(const std::string& s) {
   });
 }
 
+// health and services are written only when present, so images without
+// them keep the names they had before these keys existed.
 Json config_json(const ImageConfig& c) {
   Json env = Json::array();
   for (const auto& [k, v] : c.env) env.push_back(Json::array({k, v}));
-  return Json{{"env", env}, {"cmd", c.cmd}, {"workdir", c.workdir}, {"user", c.user}};
+  Json j{{"env", env}, {"cmd", c.cmd}, {"workdir", c.workdir}, {"user", c.user}};
+  if (c.health)
+    j["health"] = Json{{"cmd", c.health->cmd},
+                       {"interval_ms", c.health->interval_ms},
+                       {"timeout_ms", c.health->timeout_ms},
+                       {"retries", c.health->retries}};
+  if (!c.services.empty()) {
+    Json list = Json::array();
+    for (const auto& s : c.services)
+      list.push_back(Json{{"name", s.name}, {"cmd", s.cmd}, {"restart", restart_policy_name(s.restart)}});
+    j["services"] = std::move(list);
+  }
+  return j;
 }
 
+// image.json is the store's own file (written by publish()); a hand-edited
+// one that does not parse fails its digest check in verify() anyway.
 ImageConfig config_from(const Json& j) {
   ImageConfig c;
   for (const auto& kv : j.value("env", Json::array()))
@@ -44,6 +60,25 @@ ImageConfig config_from(const Json& j) {
   c.cmd = j.value("cmd", std::vector<std::string>{});
   c.workdir = j.value("workdir", "/");
   c.user = j.value("user", "root");
+  if (const auto h = j.find("health"); h != j.end() && h->is_object()) {
+    HealthCheck hc;
+    hc.cmd = h->value("cmd", std::vector<std::string>{});
+    hc.interval_ms = h->value("interval_ms", hc.interval_ms);
+    hc.timeout_ms = h->value("timeout_ms", hc.timeout_ms);
+    hc.retries = h->value("retries", hc.retries);
+    if (!hc.cmd.empty()) c.health = std::move(hc);
+  }
+  for (const auto& s : j.value("services", Json::array())) {
+    if (!s.is_object()) continue;
+    Service svc;
+    svc.name = s.value("name", "");
+    svc.cmd = s.value("cmd", std::vector<std::string>{});
+    const std::string restart = s.value("restart", "no");
+    svc.restart = restart == "always"       ? RestartPolicy::kAlways
+                  : restart == "on-failure" ? RestartPolicy::kOnFailure
+                                            : RestartPolicy::kNo;
+    if (!svc.name.empty() && !svc.cmd.empty()) c.services.push_back(std::move(svc));
+  }
   return c;
 }
 

@@ -38,6 +38,7 @@
 #include "base/fd.h"
 #include "base/result.h"
 #include "base/temp_dir.h"
+#include "image/workload_spec.h"
 
 namespace hull::image {
 
@@ -46,6 +47,8 @@ struct ImageConfig {
   std::vector<std::string> cmd;
   std::string workdir = "/";
   std::string user = "root";
+  std::optional<HealthCheck> health;  // hull.toml [health], OCI Healthcheck
+  std::vector<Service> services;      // hull.toml [[service]], in the written order
 };
 
 // What publish() records besides the digests.

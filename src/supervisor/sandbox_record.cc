@@ -4,6 +4,7 @@
 // means the file is corrupt, and we say which file.
 #include "supervisor/sandbox_record.h"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,15 @@ Result<SandboxStatus> parse_status(const std::string& s) {
   return make_error("parse sandbox status", "unknown status \"" + s + "\"");
 }
 
+const char* restart_name(Restart r) {
+  switch (r) {
+    case Restart::kNo: return "no";
+    case Restart::kOnFailure: return "on-failure";
+    case Restart::kAlways: return "always";
+  }
+  return "no";
+}
+
 std::string spec_path(const std::string& sandbox_dir) { return sandbox_dir + "/spec.json"; }
 std::string state_path(const std::string& sandbox_dir) { return sandbox_dir + "/state.json"; }
 
@@ -72,6 +82,15 @@ std::string spec_to_json(const SandboxSpec& s) {
                      {"memory_bytes", s.limits.memory_bytes},
                      {"pids", s.limits.pids},
                      {"disk_bytes", s.limits.disk_bytes}};
+  Json services = Json::array();
+  for (const auto& sv : s.services)
+    services.push_back(Json{{"name", sv.name}, {"argv", sv.argv}, {"restart", restart_name(sv.restart)}});
+  j["services"] = services;
+  j["healthcheck"] = s.healthcheck ? Json{{"argv", s.healthcheck->argv},
+                                          {"interval_ms", s.healthcheck->interval_ms},
+                                          {"timeout_ms", s.healthcheck->timeout_ms},
+                                          {"retries", s.healthcheck->retries}}
+                                   : Json(nullptr);
   j["created_at"] = s.created_at;
   return j.dump(2) + "\n";
 }
@@ -90,6 +109,15 @@ std::string state_to_json(const SandboxState& s) {
   Json limits = Json::object();
   for (const auto& [k, v] : s.limits_report) limits[k] = v;
   j["limits_report"] = limits;
+  Json services = Json::array();
+  for (const auto& sv : s.services)
+    services.push_back(Json{{"name", sv.name},
+                            {"status", sv.status},
+                            {"restarts", sv.restarts},
+                            {"exit_code", sv.exit_code ? Json(*sv.exit_code) : Json(nullptr)}});
+  j["services"] = services;
+  if (!s.health.empty())
+    j["health"] = Json{{"status", s.health}, {"failures", s.health_failures}, {"last_output", s.health_output}};
   return j.dump(2) + "\n";
 }
 
@@ -127,6 +155,34 @@ Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& p
       read_field(*it, "pids", s.limits.pids);
       read_field(*it, "disk_bytes", s.limits.disk_bytes);
     }
+    if (auto it = j.find("services"); it != j.end() && it->is_array()) {
+      for (const auto& sv : *it) {
+        ServiceSpec one;
+        read_field(sv, "name", one.name);
+        read_field(sv, "argv", one.argv);
+        std::string restart = "no";
+        read_field(sv, "restart", restart);
+        one.restart = restart == "always" ? Restart::kAlways : restart == "on-failure" ? Restart::kOnFailure : Restart::kNo;
+        if (one.argv.empty()) return make_error("read " + path, "service \"" + one.name + "\" has no command");
+        // The name becomes a file name (services/<name>.log).
+        const bool name_ok = !one.name.empty() && one.name.size() <= 63 &&
+                             std::all_of(one.name.begin(), one.name.end(), [](char c) {
+                               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                             }) && one.name.front() != '-';
+        if (!name_ok) return make_error("read " + path, "bad service name \"" + one.name + "\"");
+        s.services.push_back(std::move(one));
+      }
+    }
+    if (auto it = j.find("healthcheck"); it != j.end() && it->is_object()) {
+      HealthCheckSpec h;
+      read_field(*it, "argv", h.argv);
+      read_field(*it, "interval_ms", h.interval_ms);
+      read_field(*it, "timeout_ms", h.timeout_ms);
+      read_field(*it, "retries", h.retries);
+      if (h.argv.empty() || h.interval_ms == 0 || h.retries == 0)
+        return make_error("read " + path, "healthcheck needs a command, an interval and retries");
+      s.healthcheck = std::move(h);
+    }
     read_field(j, "created_at", s.created_at);
     return s;
   } catch (const nlohmann::json::exception& e) {
@@ -156,6 +212,21 @@ Result<SandboxState> state_from_json(const std::string& text, const std::string&
     read_field(j, "finished_at", s.finished_at);
     if (auto it = j.find("limits_report"); it != j.end() && it->is_object()) {
       for (const auto& [k, v] : it->items()) s.limits_report.emplace_back(k, v.get<std::string>());
+    }
+    if (auto it = j.find("services"); it != j.end() && it->is_array()) {
+      for (const auto& sv : *it) {
+        ServiceState one;
+        read_field(sv, "name", one.name);
+        read_field(sv, "status", one.status);
+        read_field(sv, "restarts", one.restarts);
+        if (auto e = sv.find("exit_code"); e != sv.end() && !e->is_null()) one.exit_code = e->get<int>();
+        s.services.push_back(std::move(one));
+      }
+    }
+    if (auto it = j.find("health"); it != j.end() && it->is_object()) {
+      read_field(*it, "status", s.health);
+      read_field(*it, "failures", s.health_failures);
+      read_field(*it, "last_output", s.health_output);
     }
     return s;
   } catch (const nlohmann::json::exception& e) {

@@ -19,6 +19,25 @@
 
 namespace hull::supervisor {
 
+// A long-running process the supervisor starts in the sandbox after boot
+// (the image's [[service]]); output to services/<name>.log.
+enum class Restart { kNo, kOnFailure, kAlways };
+const char* restart_name(Restart r);  // "no" | "on-failure" | "always"
+struct ServiceSpec {
+  std::string name;               // ^[a-z0-9][a-z0-9-]{0,62}$ (checked by the CLI)
+  std::vector<std::string> argv;  // never empty
+  Restart restart = Restart::kNo;
+};
+
+// The image's health check ([health]): run every interval; the workload is
+// unhealthy after `retries` failures in a row.
+struct HealthCheckSpec {
+  std::vector<std::string> argv;  // never empty
+  uint32_t interval_ms = 30'000;
+  uint32_t timeout_ms = 5'000;
+  uint32_t retries = 3;
+};
+
 struct SandboxSpec {
   std::string name;
   backend::BackendKind backend = backend::BackendKind::kNamespace;
@@ -38,6 +57,8 @@ struct SandboxSpec {
   bool remove_on_exit = false;        // --rm
   uint32_t timeout_ms = 0;            // --timeout for the main command
   backend::Limits limits;
+  std::vector<ServiceSpec> services;  // started after boot, in this order
+  std::optional<HealthCheckSpec> healthcheck;
   std::string created_at;             // RFC 3339 UTC
 };
 
@@ -47,6 +68,14 @@ struct SandboxSpec {
 enum class SandboxStatus { kCreating, kBooting, kRunning, kStopping, kExited, kFailed };
 const char* status_name(SandboxStatus s);
 Result<SandboxStatus> parse_status(const std::string& s);
+
+// A service as the supervisor last saw it.
+struct ServiceState {
+  std::string name;
+  std::string status = "starting";  // starting | running | restarting | exited | failed
+  uint32_t restarts = 0;
+  std::optional<int> exit_code;     // its last exit
+};
 
 struct SandboxState {
   SandboxStatus status = SandboxStatus::kCreating;
@@ -58,6 +87,11 @@ struct SandboxState {
   std::string error;                 // why it failed / what went wrong
   std::string started_at, finished_at;
   std::vector<std::pair<std::string, std::string>> limits_report;  // Instance::report()
+  std::vector<ServiceState> services;  // one per spec.services, same order
+  // The image's health check: "" (none) | starting | healthy | unhealthy.
+  std::string health;
+  uint32_t health_failures = 0;  // failures in a row
+  std::string health_output;     // the last failed check's output (tail, bounded)
 };
 
 std::string spec_path(const std::string& sandbox_dir);   // dir + "/spec.json"

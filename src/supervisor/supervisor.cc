@@ -129,6 +129,20 @@ void Supervisor::main_command_ended(std::optional<int> exit_code, const std::str
   stop(Outcome{false, note, exit_code});
 }
 
+void Supervisor::set_service_state(size_t index, const ServiceState& s) {
+  if (index >= state_.services.size()) return;
+  state_.services[index] = s;
+  write_state_logged();
+}
+
+void Supervisor::set_health(const std::string& status, uint32_t failures, const std::string& output) {
+  if (status != state_.health) log::info("health: {}", status);
+  state_.health = status;
+  state_.health_failures = failures;
+  state_.health_output = output;
+  write_state_logged();
+}
+
 bool Supervisor::claim_main() { return !std::exchange(main_claimed_, true); }
 
 void Supervisor::forward_health(const std::weak_ptr<ClientConn>& from) {
@@ -161,6 +175,11 @@ asio::awaitable<int> Supervisor::run() {
   if (auto st = co_await start(); !st) co_return fail_start(st.error());
 
   state_.status = SandboxStatus::kRunning;
+  for (const auto& sv : spec_.services) {
+    state_.services.emplace_back();
+    state_.services.back().name = sv.name;
+  }
+  if (spec_.healthcheck) state_.health = "starting";
   write_state_logged();
   log::info("running (tier {}, boundary pid {}, socket {})", state_.tier, state_.boundary_pid,
             socket_path_);
@@ -169,6 +188,9 @@ asio::awaitable<int> Supervisor::run() {
   asio::co_spawn(executor(), agent_control_loop(), asio::detached);
   asio::co_spawn(executor(), accept_clients(), asio::detached);
   asio::co_spawn(executor(), watchdog(), asio::detached);
+  // Services first: their streams open before any main command's.
+  for (size_t i = 0; i < spec_.services.size(); ++i) asio::co_spawn(executor(), run_service(*this, i), asio::detached);
+  if (spec_.healthcheck) asio::co_spawn(executor(), run_healthcheck(*this), asio::detached);
   if (spec_.detach) asio::co_spawn(executor(), run_detached_main(*this), asio::detached);
 
   co_await stop_requested_.wait();

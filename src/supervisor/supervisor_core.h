@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 
 #include "backend/backend.h"
@@ -91,6 +92,10 @@ class Supervisor {
 
   // Health requests are forwarded to the agent; replies go back in order.
   void forward_health(const std::weak_ptr<ClientConn>& from);
+
+  // services.cc reports what it sees; each change rewrites state.json.
+  void set_service_state(size_t index, const ServiceState& s);
+  void set_health(const std::string& status, uint32_t failures, const std::string& output);
 
  private:
   Status boot_backend();
@@ -178,9 +183,49 @@ asio::awaitable<RelayResult> relay_stream(Supervisor& sup, std::shared_ptr<wire:
 // Reset both halves of a live relay (sandbox failing).
 void abort_relay(RelayPair& r, const std::string& why);
 
+// ---- captured_exec.cc -------------------------------------------------------
+// A log file for a human looking back (`hull logs`) that a command printing
+// forever cannot grow past `cap`: past it, bytes are consumed (so the
+// command is not blocked) and dropped, after one line saying so.
+class CappedLog {
+ public:
+  CappedLog(const std::string& path, size_t cap);
+  void write(std::span<const std::byte> bytes);
+  void note(const std::string& line);  // hull's own line ("[hull: ...]\n"), if not full
+
+ private:
+  UniqueFd fd_;
+  size_t cap_;
+  size_t written_ = 0;
+  bool truncated_ = false;
+};
+
+// How a command the supervisor ran itself ended.
+struct CapturedEnd {
+  enum class Kind {
+    kNotStarted,  // refused before it ran (bad request, agent said no); note says why
+    kExited,      // status: shell-style exit status; note: the agent's error text
+    kAborted,     // the stream was reset; note: why
+    kGone,        // the channel ended or the agent broke the protocol (already reported)
+  };
+  Kind kind = Kind::kGone;
+  int status = 0;
+  std::string note;
+};
+// Runs `req` (defaults filled as for a client's exec) with stdin closed;
+// every output chunk goes to `out`. `what` names it in logs and errors.
+asio::awaitable<CapturedEnd> run_captured(Supervisor& sup, wire::ExecRequest req, const std::string& what,
+                                          std::function<void(std::span<const std::byte>)> out);
+
 // ---- main_command.cc --------------------------------------------------------
-// Shell-style exit status of an ExecExit (see main_command.cc for the table).
 // Detach mode: run spec.command, output to dir/main.log (capped), then stop.
 asio::awaitable<void> run_detached_main(Supervisor& sup);
+
+// ---- services.cc ------------------------------------------------------------
+// Service `index` of spec.services: run, log to services/<name>.log, start
+// again as its restart policy says (with backoff) until the sandbox stops.
+asio::awaitable<void> run_service(Supervisor& sup, size_t index);
+// spec.healthcheck every interval until the sandbox stops.
+asio::awaitable<void> run_healthcheck(Supervisor& sup);
 
 }  // namespace hull::supervisor

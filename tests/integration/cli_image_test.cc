@@ -83,7 +83,8 @@ class CliImage : public CliTest {
 
   std::string config_json() const {
     return R"({"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin","GREETING=hi"],)"
-           R"("Entrypoint":["/bin/probe"],"Cmd":["--help"],"WorkingDir":"/etc","User":"1000:1000"},)"
+           R"("Entrypoint":["/bin/probe"],"Cmd":["--help"],"WorkingDir":"/etc","User":"1000:1000",)"
+           R"("Healthcheck":{"Test":["CMD-SHELL","test -f /etc/motd"],"Interval":2000000000,"Retries":4}},)"
            R"("rootfs":{"type":"layers","diff_ids":[]}})";
   }
 };
@@ -103,6 +104,11 @@ TEST_F(CliImage, OciLayoutImportsWithItsConfigAndWhiteouts) {
   EXPECT_EQ(j["config"]["env"]["GREETING"], "hi");
   EXPECT_EQ(j["config"]["workdir"], "/etc");
   EXPECT_EQ(j["config"]["user"], "1000:1000");
+  // Docker's Healthcheck: a shell form, ns durations, default timeout.
+  EXPECT_EQ(j["config"]["health"]["cmd"], (std::vector<std::string>{"/bin/sh", "-c", "test -f /etc/motd"}));
+  EXPECT_EQ(j["config"]["health"]["interval_ms"], 2000);
+  EXPECT_EQ(j["config"]["health"]["timeout_ms"], 5000);
+  EXPECT_EQ(j["config"]["health"]["retries"], 4);
   const std::string rootfs = j["path"];
   EXPECT_TRUE(fs::exists(rootfs + "/etc/motd"));
   EXPECT_TRUE(fs::exists(rootfs + "/etc/added"));

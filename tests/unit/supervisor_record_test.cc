@@ -159,5 +159,59 @@ TEST(SupervisorRecord, NowIsRfc3339Utc) {
   EXPECT_EQ(t.back(), 'Z');
 }
 
+// The image's services and health check travel through spec.json; their
+// live state through state.json.
+TEST(SupervisorRecord, ServicesAndHealthRoundTrip) {
+  auto dir = make_tmp();
+  SandboxSpec in = sample_spec();
+  in.services = {{"web", {"python3", "-m", "http.server"}, Restart::kAlways},
+                 {"worker-2", {"sh", "-c", "work"}, Restart::kOnFailure}};
+  in.healthcheck = HealthCheckSpec{{"curl", "-f", "localhost"}, 250, 100, 2};
+  ASSERT_TRUE(write_spec(dir.path(), in).ok());
+  auto out = read_spec(dir.path());
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  ASSERT_EQ(out->services.size(), 2u);
+  EXPECT_EQ(out->services[1].name, "worker-2");
+  EXPECT_EQ(out->services[1].argv, in.services[1].argv);
+  EXPECT_EQ(out->services[0].restart, Restart::kAlways);
+  EXPECT_EQ(out->services[1].restart, Restart::kOnFailure);
+  ASSERT_TRUE(out->healthcheck.has_value());
+  EXPECT_EQ(out->healthcheck->argv, in.healthcheck->argv);
+  EXPECT_EQ(out->healthcheck->interval_ms, 250u);
+  EXPECT_EQ(out->healthcheck->timeout_ms, 100u);
+  EXPECT_EQ(out->healthcheck->retries, 2u);
+
+  SandboxState st;
+  st.status = SandboxStatus::kRunning;
+  st.services = {{"web", "restarting", 3, 1}, {"worker-2", "running", 0, std::nullopt}};
+  st.health = "unhealthy";
+  st.health_failures = 2;
+  st.health_output = "status 1: nope";
+  ASSERT_TRUE(write_state(dir.path(), st).ok());
+  auto back = read_state(dir.path());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  ASSERT_EQ(back->services.size(), 2u);
+  EXPECT_EQ(back->services[0].status, "restarting");
+  EXPECT_EQ(back->services[0].restarts, 3u);
+  EXPECT_EQ(back->services[0].exit_code, 1);
+  EXPECT_FALSE(back->services[1].exit_code.has_value());
+  EXPECT_EQ(back->health, "unhealthy");
+  EXPECT_EQ(back->health_failures, 2u);
+  EXPECT_EQ(back->health_output, "status 1: nope");
+}
+
+// A service name becomes a log file name: one that could climb out of the
+// sandbox directory is refused when the spec is read.
+TEST(SupervisorRecord, AServiceNameThatIsNotAPlainWordIsRefused) {
+  for (const char* bad : {"../state", "a/b", "", "-x", "Web"}) {
+    auto dir = make_tmp();
+    SandboxSpec in = sample_spec();
+    in.services = {{bad, {"true"}, Restart::kNo}};
+    ASSERT_TRUE(write_spec(dir.path(), in).ok());
+    auto out = read_spec(dir.path());
+    EXPECT_FALSE(out.ok()) << "accepted service name \"" << bad << "\"";
+  }
+}
+
 }  // namespace
 }  // namespace hull::supervisor
