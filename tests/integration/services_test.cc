@@ -3,8 +3,9 @@
 // its own capped log; the health check moves starting → unhealthy →
 // healthy as the sandbox's state changes, and what a check prints lands in
 // state.json only bounded and printable. The image is the nix test flake,
-// run in namespace sandboxes; the project directory is the workspace, so
-// services and checks leave traces the test reads on the host.
+// run on the backend under test; the project directory is the workspace, so
+// services and checks leave traces the test reads on the host. Named Cli*
+// so that ctest runs them on the microvm backend too.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -19,18 +20,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Services : public NixProjectTest {
+class CliServices : public NixProjectTest {
  protected:
   void SetUp() override {
     NixProjectTest::SetUp();
     if (IsSkipped()) return;
-    if (!backend_usable("namespace")) GTEST_SKIP() << "the namespace backend is not usable here (see hull doctor)";
+    if (!backend_usable(backend_under_test()))
+      GTEST_SKIP() << "the " << backend_under_test() << " backend is not usable here (see hull doctor)";
   }
 
   void start(const std::string& name) {
     auto r = run_hull({"run", "-d", "--name", name, "--image", project_, "--", kBusybox, "sleep", "600"},
                       {.timeout_s = 300});
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(inspect_json(name)["spec"]["backend"], backend_under_test());
   }
 
   // Polls `hull inspect --json` (100 ms apart, up to 60 s) until `done`
@@ -53,7 +56,7 @@ class Services : public NixProjectTest {
   }
 };
 
-TEST_F(Services, StartAfterBootAndRestartAsTheirPolicySays) {
+TEST_F(CliServices, StartAfterBootAndRestartAsTheirPolicySays) {
   append_to_spec(R"([[service]]
 name = "ticker"
 cmd = ["/bin/busybox", "sh", "-c", "echo up >> /workspace/ticker.out; exec /bin/busybox sleep 600"]
@@ -91,7 +94,7 @@ restart = "on-failure"
   EXPECT_NE(human.out.find("service ticker"), std::string::npos) << human.out;
 }
 
-TEST_F(Services, TheHealthCheckFollowsTheSandbox) {
+TEST_F(CliServices, TheHealthCheckFollowsTheSandbox) {
   append_to_spec(R"([health]
 cmd = ["/bin/busybox", "test", "-f", "/workspace/ready"]
 interval = "100ms"
@@ -115,7 +118,7 @@ retries = 2
 
 // A check that hangs fails by its timeout; one that floods its output with
 // binary leaves only a bounded, printable line in state.json.
-TEST_F(Services, AHangingOrFloodingCheckIsBoundedAndFails) {
+TEST_F(CliServices, AHangingOrFloodingCheckIsBoundedAndFails) {
   append_to_spec(R"([health]
 cmd = ["/bin/busybox", "sh", "-c", "/bin/busybox head -c 200000 /dev/urandom; exec /bin/busybox sleep 600"]
 interval = "100ms"
