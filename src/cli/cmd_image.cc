@@ -90,6 +90,14 @@ int cmd_image_inspect(const std::string& ref, bool json) {
               rec->meta.source.c_str(), mib(rec->size_bytes).c_str(), static_cast<unsigned long long>(rec->files),
               rec->created.c_str(), joined(rec->meta.config.cmd, " ").c_str(), rec->meta.config.workdir.c_str(),
               rec->meta.config.user.c_str(), rec->meta.packages.size());
+  const image::ImageConfig& c = rec->meta.config;
+  if (c.health)
+    std::printf("health:   %s  (every %u ms, timeout %u ms, unhealthy after %u)\n",
+                display_command(c.health->cmd, 80).c_str(), c.health->interval_ms, c.health->timeout_ms,
+                c.health->retries);
+  for (const auto& s : c.services)
+    std::printf("service:  %s: %s  (restart %s)\n", s.name.c_str(), display_command(s.cmd, 80).c_str(),
+                image::restart_policy_name(s.restart));
   return 0;
 }
 

@@ -126,6 +126,7 @@ TEST_F(CliImage, OciLayoutImportsWithItsConfigAndWhiteouts) {
   auto inspect = run_hull({"image", "inspect", "probe:1"});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_NE(inspect.out.find(j["digest"].get<std::string>()), std::string::npos);
+  EXPECT_NE(inspect.out.find("(every 2000 ms, timeout 5000 ms, unhealthy after 4)"), std::string::npos) << inspect.out;
   auto rm = run_hull({"image", "rm", "probe:1"});
   EXPECT_EQ(rm.exit_code, 0) << rm.err;
   EXPECT_FALSE(fs::exists(rootfs));
