@@ -9,7 +9,8 @@
 // inside the archive; layers are applied in order into the store's staging
 // rootfs, so a rejected layer leaves nothing under a final name.
 //
-// The config carried over: Env, Cmd (Entrypoint + Cmd), WorkingDir, User.
+// The config carried over: Env, Cmd (Entrypoint + Cmd), WorkingDir, User,
+// Healthcheck (oci_config.h).
 #pragma once
 
 #include <string>
