@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 
 #include "base/log.h"
 #include "base/sys.h"
@@ -44,13 +45,39 @@ void CappedLog::note(const std::string& line) {
 }
 
 asio::awaitable<CapturedEnd> run_captured(Supervisor& sup, wire::ExecRequest req, const std::string& what,
-                                          std::function<void(std::span<const std::byte>)> out) {
+                                          std::function<void(std::span<const std::byte>)> out,
+                                          std::optional<std::chrono::milliseconds> deadline) {
   auto prepared = prepare_request(sup.spec(), req);
   if (!prepared) co_return CapturedEnd{CapturedEnd::Kind::kNotStarted, 0, prepared.error().message()};
   auto opened = co_await sup.agent().open(*prepared);
   if (!opened) co_return CapturedEnd{CapturedEnd::Kind::kNotStarted, 0, opened.error().message()};
   std::shared_ptr<wire::Stream> s = std::move(opened).value();
   (void)co_await s->send_eof(wire::StreamFd::kStdin);
+
+  // The deadline: a timer that resets the stream; cancelled when we return.
+  auto timed_out = std::make_shared<bool>(false);
+  std::shared_ptr<asio::steady_timer> timer;
+  if (deadline) {
+    timer = std::make_shared<asio::steady_timer>(sup.executor(), *deadline);
+    timer->async_wait([timer, timed_out, weak = std::weak_ptr<wire::Stream>(s), what, d = *deadline](
+                          const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: the command ended in time
+      *timed_out = true;
+      log::warn("{} did not end within {} ms; resetting its stream", what, d.count());
+      if (auto live = weak.lock()) live->reset("timed out");
+    });
+  }
+  struct CancelTimer {
+    std::shared_ptr<asio::steady_timer>& t;
+    ~CancelTimer() {
+      if (t) t->cancel();
+    }
+  } cancel_timer{timer};
+  const auto aborted_if_timed_out = [&](CapturedEnd end) {
+    return *timed_out ? CapturedEnd{CapturedEnd::Kind::kAborted, 0,
+                                    "timed out after " + std::to_string(deadline->count()) + " ms"}
+                      : end;
+  };
 
   bool started = false;
   for (;;) {
@@ -79,9 +106,11 @@ asio::awaitable<CapturedEnd> run_captured(Supervisor& sup, wire::ExecRequest req
       case wire::Incoming::Kind::kEof:
         break;
       case wire::Incoming::Kind::kReset:
-        co_return CapturedEnd{CapturedEnd::Kind::kAborted, 0, in.reason};
+        co_return aborted_if_timed_out(CapturedEnd{CapturedEnd::Kind::kAborted, 0, in.reason});
       case wire::Incoming::Kind::kClosed:
-        co_return CapturedEnd{};  // the agent channel ended; its watcher reports why
+        // The agent channel ended (its watcher reports why), or our own
+        // deadline reset the stream and it is already forgotten.
+        co_return aborted_if_timed_out(CapturedEnd{});
     }
   }
 }

@@ -27,6 +27,9 @@ constexpr size_t kServiceLogCap = 4u << 20;
 constexpr auto kSteadyRun = 10s;
 constexpr auto kFirstBackoff = 500ms;
 constexpr auto kMaxBackoff = 30s;
+// The agent kills a check at its timeout; past this much more, the
+// supervisor stops waiting for it (an agent that ignores timeouts).
+constexpr auto kCheckGrace = 2s;
 // What state.json keeps of a failed check's output.
 constexpr size_t kHealthOutputCap = 1024;
 
@@ -119,10 +122,13 @@ asio::awaitable<void> run_healthcheck(Supervisor& sup) {
     wire::ExecRequest req = request_for(sup.spec(), hc.argv);
     req.timeout_ms = hc.timeout_ms;
     std::string output;
-    CapturedEnd end = co_await run_captured(sup, std::move(req), "health check", [&](std::span<const std::byte> b) {
-      const size_t room = kHealthOutputCap - std::min(kHealthOutputCap, output.size());
-      output.append(reinterpret_cast<const char*>(b.data()), std::min(room, b.size()));
-    });
+    CapturedEnd end = co_await run_captured(
+        sup, std::move(req), "health check",
+        [&](std::span<const std::byte> b) {
+          const size_t room = kHealthOutputCap - std::min(kHealthOutputCap, output.size());
+          output.append(reinterpret_cast<const char*>(b.data()), std::min(room, b.size()));
+        },
+        std::chrono::milliseconds(hc.timeout_ms) + kCheckGrace);
     if (end.kind == CapturedEnd::Kind::kGone || sup.stopping()) co_return;
     const bool ok = end.kind == CapturedEnd::Kind::kExited && end.status == 0;
     if (ok) {

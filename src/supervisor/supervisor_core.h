@@ -214,8 +214,12 @@ struct CapturedEnd {
 };
 // Runs `req` (defaults filled as for a client's exec) with stdin closed;
 // every output chunk goes to `out`. `what` names it in logs and errors.
+// With a deadline, the supervisor itself resets the stream when it passes
+// (kAborted, "timed out"): the agent enforces req.timeout_ms, but a hostile
+// one may not.
 asio::awaitable<CapturedEnd> run_captured(Supervisor& sup, wire::ExecRequest req, const std::string& what,
-                                          std::function<void(std::span<const std::byte>)> out);
+                                          std::function<void(std::span<const std::byte>)> out,
+                                          std::optional<std::chrono::milliseconds> deadline = std::nullopt);
 
 // ---- main_command.cc --------------------------------------------------------
 // Detach mode: run spec.command, output to dir/main.log (capped), then stop.

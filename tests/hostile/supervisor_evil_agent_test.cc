@@ -4,6 +4,8 @@
 // not cost the supervisor memory or responsiveness.
 #include <sys/inotify.h>
 
+#include <thread>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -158,6 +160,39 @@ asio::awaitable<void> wait_for_file(const std::string& dir, const std::string& n
     }
   }
   seen = true;
+}
+
+// The streams the supervisor opens on its own behalf (the image's services
+// and health check, with no client attached) are held to the same rules.
+TEST(SupervisorHostileAgent, AWrongReplyToAServiceKillsTheSandbox) {
+  HULL_REQUIRE_ROOTFS();
+  SandboxSpec spec = idle_spec();
+  spec.services = {{"web", {"sleep", "1000"}, Restart::kAlways}};
+  SupervisorProcess sp(spec, testing::evil_agent());
+  sp.write_workspace_file("evil-mode", "wrong-reply");
+  ASSERT_EQ(sp.start(), "ok");
+  expect_sandbox_fails(sp, "service web stream: unexpected file_done");
+}
+
+// An agent that streams output and never ends a check (ignoring its
+// timeout): the supervisor's own deadline fails the check, and the output it
+// read costs no memory beyond the cap.
+TEST(SupervisorHostileAgent, AHealthCheckTheAgentNeverEndsTurnsUnhealthy) {
+  HULL_REQUIRE_ROOTFS();
+  SandboxSpec spec = idle_spec();
+  spec.healthcheck = HealthCheckSpec{{"true"}, 50, 200, 1};
+  SupervisorProcess sp(spec, testing::evil_agent());
+  sp.write_workspace_file("evil-mode", "overrun");
+  ASSERT_EQ(sp.start(), "ok");
+  SandboxState st;
+  for (int i = 0; i < 300 && st.health != "unhealthy"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    st = sp.state();
+  }
+  EXPECT_EQ(st.health, "unhealthy");
+  EXPECT_EQ(st.status, SandboxStatus::kRunning);
+  EXPECT_NE(st.health_output.find("timed out after 2200 ms"), std::string::npos) << st.health_output;
+  EXPECT_LE(st.health_output.size(), 1024u);
 }
 
 TEST(SupervisorHostileAgent, CreditStarvationLeavesSupervisorResponsiveAndBounded) {
