@@ -1,5 +1,6 @@
 // Fuzz what the Debian builder reads as text: hull.lock (a file in the
-// user's repo, maybe from an untrusted pull request) and apt's plan.
+// user's repo, maybe from an untrusted pull request), apt's plan, and the
+// dpkg database a build sandbox wrote.
 // Properties: never crashes or throws; an accepted lock re-serialises to
 // bytes that parse back to the same lock; every package either parser
 // accepts passes the policy checks the builder relies on.
@@ -27,5 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto plan = parse_apt_simulation(text); plan)
     for (const auto& p : *plan) check(p);
+  if (auto installed = parse_dpkg_status(text); installed)
+    for (const auto& p : *installed) check(p);
   return 0;
 }

@@ -1,7 +1,9 @@
 #include "image/debian_packages.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
+#include <tuple>
 
 // Parsing only, no I/O (that is debian_repo.cc), so it can be fuzzed alone.
 namespace hull::image {
@@ -34,6 +36,84 @@ bool valid_architecture(std::string_view s) {
 }
 
 std::string pinned(const DebPackage& p) { return p.name + "=" + p.version; }
+
+namespace {
+
+bool same_field(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+// Hand-written: the fields are four plain "Key: value" lines of a format
+// Debian's own tools define; no packaged C++ deb822 reader exists, and
+// running dpkg-query on the host would parse sandbox-written bytes with a
+// tool not built for hostile input.
+Result<std::vector<DebPackage>> parse_dpkg_status(std::string_view text) {
+  std::vector<DebPackage> out;
+  DebPackage cur;
+  std::string status;
+  bool in_stanza = false;
+  size_t stanza_line = 0;
+  auto flush = [&]() -> Status {
+    if (!in_stanza) return ok_status();
+    in_stanza = false;
+    const std::string where = "stanza at line " + std::to_string(stanza_line);
+    if (cur.name.empty()) return make_error("read the dpkg database", where + " has no Package");
+    if (status == "install ok installed") {
+      if (!valid_package_name(cur.name) || !valid_package_version(cur.version) || !valid_architecture(cur.arch))
+        return make_error("read the dpkg database",
+                          where + ": bad Package/Version/Architecture for '" + cur.name.substr(0, 80) + "'");
+      out.push_back(cur);
+    }
+    cur = DebPackage{};
+    status.clear();
+    return ok_status();
+  };
+  size_t pos = 0;
+  size_t lineno = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++lineno;
+    if (trimmed(line).empty()) {
+      HULL_TRY(flush());
+      continue;
+    }
+    if (!in_stanza) {
+      in_stanza = true;
+      stanza_line = lineno;
+    }
+    if (line.front() == ' ' || line.front() == '\t') continue;  // a continuation (Description, Conffiles)
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos)
+      return make_error("read the dpkg database", "line " + std::to_string(lineno) + " is not 'Field: value'");
+    const std::string_view key = line.substr(0, colon);
+    const std::string value(trimmed(line.substr(colon + 1)));
+    if (same_field(key, "Package")) cur.name = value;
+    else if (same_field(key, "Version")) cur.version = value;
+    else if (same_field(key, "Architecture")) cur.arch = value;
+    else if (same_field(key, "Status")) status = value;
+  }
+  HULL_TRY(flush());
+  std::sort(out.begin(), out.end(), [](const DebPackage& a, const DebPackage& b) {
+    return std::tie(a.name, a.arch) < std::tie(b.name, b.arch);
+  });
+  for (size_t i = 1; i < out.size(); ++i)
+    if (out[i].name == out[i - 1].name && out[i].arch == out[i - 1].arch)
+      return make_error("read the dpkg database", out[i].name + ":" + out[i].arch + " is listed twice");
+  return out;
+}
 
 Result<std::vector<DebPackage>> parse_apt_simulation(std::string_view text) {
   std::map<std::string, DebPackage> by_name;

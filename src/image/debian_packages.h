@@ -36,6 +36,14 @@ bool valid_architecture(std::string_view s);
 // versions is an error.
 Result<std::vector<DebPackage>> parse_apt_simulation(std::string_view text);
 
+// dpkg's database (var/lib/dpkg/status: deb822 stanzas) → the packages
+// whose Status is "install ok installed", sorted by name then architecture.
+// Written by package code (in a build sandbox), so hostile: an installed
+// entry with a field outside policy, a stanza without Package, or one
+// name:arch twice is an error. Other states (config-files, half-installed)
+// are left out, as they are not in the image's use.
+Result<std::vector<DebPackage>> parse_dpkg_status(std::string_view text);
+
 // "name=version" for apt/mmdebstrap --include.
 std::string pinned(const DebPackage& p);
 

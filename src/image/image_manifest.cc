@@ -5,33 +5,26 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
-#include "base/command.h"
 #include "base/sys.h"
+#include "image/debian_packages.h"
+#include "image/rootfs_file.h"
 
 namespace hull::image {
 
 namespace fs = std::filesystem;
 
+// Debian's full archive installed would be ~60 MiB of status; an image is far less.
+constexpr size_t kMaxStatusBytes = 64u << 20;
+
 Result<std::vector<InstalledPackage>> installed_packages(const std::string& rootfs) {
-  const std::string admindir = rootfs + "/var/lib/dpkg";
+  // Written by package code in a build sandbox: read inside the rootfs only
+  // (a var/lib/dpkg symlink cannot send us to the host's), bounded, and
+  // parsed by our own checked reader rather than by dpkg-query.
+  HULL_ASSIGN(std::optional<std::string> status, read_rootfs_file(rootfs, "var/lib/dpkg/status", kMaxStatusBytes));
   std::vector<InstalledPackage> pkgs;
-  if (!sys::exists(admindir + "/status")) return pkgs;
-  HULL_ASSIGN(auto out, Command("dpkg-query")
-                            .arg("--admindir=" + admindir)
-                            .arg("-W")
-                            .arg("-f=${Package}\t${Version}\n")
-                            .capture_stdout()
-                            .run());
-  size_t pos = 0;
-  while (pos < out.out.size()) {
-    size_t end = out.out.find('\n', pos);
-    if (end == std::string::npos) end = out.out.size();
-    std::string line = out.out.substr(pos, end - pos);
-    pos = end + 1;
-    size_t tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    pkgs.push_back({line.substr(0, tab), line.substr(tab + 1)});
-  }
+  if (!status) return pkgs;
+  HULL_ASSIGN(std::vector<DebPackage> parsed, parse_dpkg_status(*status));
+  for (auto& p : parsed) pkgs.push_back({std::move(p.name), std::move(p.version)});
   return pkgs;
 }
 

@@ -16,8 +16,9 @@ struct InstalledPackage {
   std::string version;
 };
 
-// dpkg-query --admindir=<rootfs>/var/lib/dpkg -W; empty when the rootfs has
-// no dpkg database (a test builder's tree).
+// The "install ok installed" packages of <rootfs>/var/lib/dpkg/status (read
+// inside the rootfs, parse_dpkg_status); empty when the rootfs has no dpkg
+// database (a test builder's tree).
 Result<std::vector<InstalledPackage>> installed_packages(const std::string& rootfs);
 
 // Writes <dir>/image.json for <dir>/rootfs: key, inputs, installed packages,

@@ -1,17 +1,14 @@
 #include "image/image_user.h"
 
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <array>
 #include <charconv>
 #include <optional>
 #include <vector>
 
 #include "base/fd.h"
 #include "base/sys.h"
+#include "image/rootfs_file.h"
 
 namespace hull::image {
 
@@ -21,23 +18,9 @@ constexpr size_t kMaxFileBytes = 4u << 20;
 constexpr uint32_t kMaxId = 4294967294u;  // (uid_t)-1 means "unchanged" to setresuid
 
 Result<std::string> read_in_root(const std::string& rootfs, const char* rel) {
-  HULL_ASSIGN(UniqueFd root, sys::open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  struct open_how how {};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, root.get(), rel, &how, sizeof how);
-  if (fd < 0) return sys_error(std::string("read the image's /") + rel);
-  UniqueFd f(static_cast<int>(fd));
-  std::string out;
-  std::array<std::byte, 65536> buf{};
-  for (;;) {
-    HULL_ASSIGN(size_t n, sys::read_some(f.get(), buf));
-    if (n == 0) break;
-    if (out.size() + n > kMaxFileBytes)
-      return make_error(std::string("read the image's /") + rel, "larger than 4 MiB");
-    out.append(reinterpret_cast<const char*>(buf.data()), n);
-  }
-  return out;
+  HULL_ASSIGN(std::optional<std::string> text, read_rootfs_file(rootfs, rel, kMaxFileBytes));
+  if (!text) return make_error(std::string("read the image's /") + rel, "No such file or directory");
+  return std::move(*text);
 }
 
 std::optional<uint32_t> parse_id(std::string_view s) {
