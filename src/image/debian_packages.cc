@@ -45,6 +45,27 @@ bool same_field(std::string_view a, std::string_view b) {
          });
 }
 
+// '\n'-separated lines, numbered from 1.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {}
+  bool next(std::string_view& line) {
+    if (pos_ >= text_.size()) return false;
+    size_t end = text_.find('\n', pos_);
+    if (end == std::string_view::npos) end = text_.size();
+    line = text_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    ++number_;
+    return true;
+  }
+  size_t number() const { return number_; }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  size_t number_ = 0;
+};
+
 std::string_view trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -78,14 +99,10 @@ Result<std::vector<DebPackage>> parse_dpkg_status(std::string_view text) {
     status.clear();
     return ok_status();
   };
-  size_t pos = 0;
-  size_t lineno = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++lineno;
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const size_t lineno = lines.number();
     if (trimmed(line).empty()) {
       HULL_TRY(flush());
       continue;
@@ -117,14 +134,10 @@ Result<std::vector<DebPackage>> parse_dpkg_status(std::string_view text) {
 
 Result<std::vector<DebPackage>> parse_apt_simulation(std::string_view text) {
   std::map<std::string, DebPackage> by_name;
-  size_t pos = 0;
-  size_t lineno = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++lineno;
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const size_t lineno = lines.number();
     if (!line.starts_with("Inst ")) continue;
     auto bad = [&](const char* why) {
       return make_error("read apt's plan", "line " + std::to_string(lineno) + ": " + why + ": '" +
