@@ -61,7 +61,7 @@ int cmd_inspect(const std::string& name, bool json) {
   if (spec.healthcheck) {
     std::string h = or_dash(st.health);
     if (st.health_failures > 0) h += ", " + std::to_string(st.health_failures) + " failed in a row: " + st.health_output;
-    f.emplace_back("health", h + "  [" + display_command(spec.healthcheck->argv, 60) + " every " +
+    f.emplace_back("health", h + "  [" + display_command(spec.healthcheck->cmd, 60) + " every " +
                                  std::to_string(spec.healthcheck->interval_ms) + " ms]");
   }
   for (const auto& sv : st.services) {

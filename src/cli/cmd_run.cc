@@ -120,14 +120,8 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& flags, std::optiona
                  : spec.workspace.empty()   ? "/"
                                             : "/workspace";
   if (img->has_value()) {
-    const image::ImageConfig& c = (*img)->meta.config;
-    for (const auto& s : c.services)
-      spec.services.push_back({s.name, s.cmd,
-                               s.restart == image::RestartPolicy::kAlways      ? supervisor::Restart::kAlways
-                               : s.restart == image::RestartPolicy::kOnFailure ? supervisor::Restart::kOnFailure
-                                                                               : supervisor::Restart::kNo});
-    if (c.health) spec.healthcheck = supervisor::HealthCheckSpec{c.health->cmd, c.health->interval_ms,
-                                                                 c.health->timeout_ms, c.health->retries};
+    spec.services = (*img)->meta.config.services;
+    spec.healthcheck = (*img)->meta.config.health;
   }
   spec.tty = o.process.tty;
   spec.detach = o.detach;

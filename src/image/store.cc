@@ -73,10 +73,7 @@ ImageConfig config_from(const Json& j) {
     Service svc;
     svc.name = s.value("name", "");
     svc.cmd = s.value("cmd", std::vector<std::string>{});
-    const std::string restart = s.value("restart", "no");
-    svc.restart = restart == "always"       ? RestartPolicy::kAlways
-                  : restart == "on-failure" ? RestartPolicy::kOnFailure
-                                            : RestartPolicy::kNo;
+    svc.restart = parse_restart_policy(s.value("restart", "no")).value_or(RestartPolicy::kNo);
     if (!svc.name.empty() && !svc.cmd.empty()) c.services.push_back(std::move(svc));
   }
   return c;

@@ -57,6 +57,11 @@ const char* base_kind_name(BaseKind k) {
   return "?";
 }
 const char* restart_policy_name(RestartPolicy v) { return spelling(v, kRestartPolicies); }
+std::optional<RestartPolicy> parse_restart_policy(std::string_view s) {
+  for (const auto& sp : kRestartPolicies)
+    if (sp.text == s) return sp.value;
+  return std::nullopt;
+}
 const char* network_mode_name(NetworkMode v) { return spelling(v, kNetworkModes); }
 const char* workspace_mode_name(WorkspaceMode v) { return spelling(v, kWorkspaceModes); }
 const char* backend_choice_name(BackendChoice v) { return spelling(v, kBackendChoices); }

@@ -128,6 +128,7 @@ std::string spec_digest(const WorkloadSpec& spec);
 
 const char* base_kind_name(BaseKind k);            // "debian" | "nix" | "oci"
 const char* restart_policy_name(RestartPolicy r);  // "no" | "on-failure" | "always"
+std::optional<RestartPolicy> parse_restart_policy(std::string_view s);  // the names above
 const char* network_mode_name(NetworkMode n);      // "none" | "proxy"
 const char* workspace_mode_name(WorkspaceMode w);  // "rw" | "ro" | "none"
 const char* backend_choice_name(BackendChoice b);  // "auto" | "microvm" | "namespace"

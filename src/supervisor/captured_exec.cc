@@ -44,6 +44,16 @@ void CappedLog::note(const std::string& line) {
   (void)sys::write_all(fd_.get(), line);
 }
 
+wire::ExecRequest own_request(const SandboxSpec& spec, const std::vector<std::string>& argv) {
+  wire::ExecRequest req;
+  req.argv = argv;
+  req.cwd = spec.workdir;
+  req.uid = spec.uid;
+  req.gid = spec.gid;
+  req.tty = false;  // nobody is attached to the supervisor's own commands
+  return req;
+}
+
 asio::awaitable<CapturedEnd> run_captured(Supervisor& sup, wire::ExecRequest req, const std::string& what,
                                           std::function<void(std::span<const std::byte>)> out,
                                           std::optional<std::chrono::milliseconds> deadline) {

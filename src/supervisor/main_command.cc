@@ -15,12 +15,7 @@ constexpr size_t kMainLogCap = 16u << 20;
 
 asio::awaitable<void> run_detached_main(Supervisor& sup) {
   const SandboxSpec& spec = sup.spec();
-  wire::ExecRequest req;
-  req.argv = spec.command;
-  req.cwd = spec.workdir;
-  req.uid = spec.uid;
-  req.gid = spec.gid;
-  req.tty = false;  // nobody is attached to a detached command's terminal
+  wire::ExecRequest req = own_request(spec, spec.command);
   req.timeout_ms = spec.timeout_ms;
   CappedLog out(sup.dir() + "/main.log", kMainLogCap);
   CapturedEnd end = co_await run_captured(sup, std::move(req), "main command",

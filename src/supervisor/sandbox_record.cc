@@ -47,15 +47,6 @@ Result<SandboxStatus> parse_status(const std::string& s) {
   return make_error("parse sandbox status", "unknown status \"" + s + "\"");
 }
 
-const char* restart_name(Restart r) {
-  switch (r) {
-    case Restart::kNo: return "no";
-    case Restart::kOnFailure: return "on-failure";
-    case Restart::kAlways: return "always";
-  }
-  return "no";
-}
-
 std::string spec_path(const std::string& sandbox_dir) { return sandbox_dir + "/spec.json"; }
 std::string state_path(const std::string& sandbox_dir) { return sandbox_dir + "/state.json"; }
 
@@ -84,9 +75,9 @@ std::string spec_to_json(const SandboxSpec& s) {
                      {"disk_bytes", s.limits.disk_bytes}};
   Json services = Json::array();
   for (const auto& sv : s.services)
-    services.push_back(Json{{"name", sv.name}, {"argv", sv.argv}, {"restart", restart_name(sv.restart)}});
+    services.push_back(Json{{"name", sv.name}, {"argv", sv.cmd}, {"restart", image::restart_policy_name(sv.restart)}});
   j["services"] = services;
-  j["healthcheck"] = s.healthcheck ? Json{{"argv", s.healthcheck->argv},
+  j["healthcheck"] = s.healthcheck ? Json{{"argv", s.healthcheck->cmd},
                                           {"interval_ms", s.healthcheck->interval_ms},
                                           {"timeout_ms", s.healthcheck->timeout_ms},
                                           {"retries", s.healthcheck->retries}}
@@ -157,13 +148,13 @@ Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& p
     }
     if (auto it = j.find("services"); it != j.end() && it->is_array()) {
       for (const auto& sv : *it) {
-        ServiceSpec one;
+        image::Service one;
         read_field(sv, "name", one.name);
-        read_field(sv, "argv", one.argv);
+        read_field(sv, "argv", one.cmd);
         std::string restart = "no";
         read_field(sv, "restart", restart);
-        one.restart = restart == "always" ? Restart::kAlways : restart == "on-failure" ? Restart::kOnFailure : Restart::kNo;
-        if (one.argv.empty()) return make_error("read " + path, "service \"" + one.name + "\" has no command");
+        one.restart = image::parse_restart_policy(restart).value_or(image::RestartPolicy::kNo);
+        if (one.cmd.empty()) return make_error("read " + path, "service \"" + one.name + "\" has no command");
         // The name becomes a file name (services/<name>.log).
         const bool name_ok = !one.name.empty() && one.name.size() <= 63 &&
                              std::all_of(one.name.begin(), one.name.end(), [](char c) {
@@ -174,12 +165,12 @@ Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& p
       }
     }
     if (auto it = j.find("healthcheck"); it != j.end() && it->is_object()) {
-      HealthCheckSpec h;
-      read_field(*it, "argv", h.argv);
+      image::HealthCheck h;
+      read_field(*it, "argv", h.cmd);
       read_field(*it, "interval_ms", h.interval_ms);
       read_field(*it, "timeout_ms", h.timeout_ms);
       read_field(*it, "retries", h.retries);
-      if (h.argv.empty() || h.interval_ms == 0 || h.retries == 0)
+      if (h.cmd.empty() || h.interval_ms == 0 || h.retries == 0)
         return make_error("read " + path, "healthcheck needs a command, an interval and retries");
       s.healthcheck = std::move(h);
     }

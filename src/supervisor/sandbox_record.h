@@ -16,27 +16,9 @@
 #include "backend/backend.h"
 #include "base/result.h"
 #include "base/time_text.h"
+#include "image/workload_spec.h"
 
 namespace hull::supervisor {
-
-// A long-running process the supervisor starts in the sandbox after boot
-// (the image's [[service]]); output to services/<name>.log.
-enum class Restart { kNo, kOnFailure, kAlways };
-const char* restart_name(Restart r);  // "no" | "on-failure" | "always"
-struct ServiceSpec {
-  std::string name;               // ^[a-z0-9][a-z0-9-]{0,62}$ (checked by the CLI)
-  std::vector<std::string> argv;  // never empty
-  Restart restart = Restart::kNo;
-};
-
-// The image's health check ([health]): run every interval; the workload is
-// unhealthy after `retries` failures in a row.
-struct HealthCheckSpec {
-  std::vector<std::string> argv;  // never empty
-  uint32_t interval_ms = 30'000;
-  uint32_t timeout_ms = 5'000;
-  uint32_t retries = 3;
-};
 
 struct SandboxSpec {
   std::string name;
@@ -57,8 +39,10 @@ struct SandboxSpec {
   bool remove_on_exit = false;        // --rm
   uint32_t timeout_ms = 0;            // --timeout for the main command
   backend::Limits limits;
-  std::vector<ServiceSpec> services;  // started after boot, in this order
-  std::optional<HealthCheckSpec> healthcheck;
+  // The image's [[service]]s, started after boot in this order (output to
+  // services/<name>.log), and its [health] check.
+  std::vector<image::Service> services;
+  std::optional<image::HealthCheck> healthcheck;
   std::string created_at;             // RFC 3339 UTC
 };
 

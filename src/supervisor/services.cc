@@ -42,20 +42,11 @@ asio::awaitable<bool> pause(Supervisor& sup, std::chrono::milliseconds d) {
   co_return !ec && !sup.stopping();
 }
 
-wire::ExecRequest request_for(const SandboxSpec& spec, const std::vector<std::string>& argv) {
-  wire::ExecRequest req;
-  req.argv = argv;
-  req.cwd = spec.workdir;
-  req.uid = spec.uid;
-  req.gid = spec.gid;
-  return req;
-}
-
-bool wants_restart(Restart r, int status) {
+bool wants_restart(image::RestartPolicy r, int status) {
   switch (r) {
-    case Restart::kNo: return false;
-    case Restart::kOnFailure: return status != 0;
-    case Restart::kAlways: return true;
+    case image::RestartPolicy::kNo: return false;
+    case image::RestartPolicy::kOnFailure: return status != 0;
+    case image::RestartPolicy::kAlways: return true;
   }
   return false;
 }
@@ -76,7 +67,7 @@ std::string shown_output(const std::string& raw) {
 }  // namespace
 
 asio::awaitable<void> run_service(Supervisor& sup, size_t index) {
-  const ServiceSpec svc = sup.spec().services.at(index);
+  const image::Service svc = sup.spec().services.at(index);
   const std::string what = "service " + svc.name;
   ::mkdir((sup.dir() + "/services").c_str(), 0750);
   CappedLog log_file(sup.dir() + "/services/" + svc.name + ".log", kServiceLogCap);
@@ -87,7 +78,7 @@ asio::awaitable<void> run_service(Supervisor& sup, size_t index) {
     st.status = "running";
     sup.set_service_state(index, st);
     const auto began = Clock::now();
-    CapturedEnd end = co_await run_captured(sup, request_for(sup.spec(), svc.argv), what,
+    CapturedEnd end = co_await run_captured(sup, own_request(sup.spec(), svc.cmd), what,
                                             [&](std::span<const std::byte> b) { log_file.write(b); });
     if (end.kind == CapturedEnd::Kind::kGone || sup.stopping()) co_return;
     const int status = end.kind == CapturedEnd::Kind::kExited ? end.status : 128;
@@ -114,12 +105,12 @@ asio::awaitable<void> run_service(Supervisor& sup, size_t index) {
 }
 
 asio::awaitable<void> run_healthcheck(Supervisor& sup) {
-  const HealthCheckSpec hc = *sup.spec().healthcheck;
+  const image::HealthCheck hc = *sup.spec().healthcheck;
   uint32_t failures = 0;
   std::string status = "starting";
   for (;;) {
     if (!co_await pause(sup, std::chrono::milliseconds(hc.interval_ms))) co_return;
-    wire::ExecRequest req = request_for(sup.spec(), hc.argv);
+    wire::ExecRequest req = own_request(sup.spec(), hc.cmd);
     req.timeout_ms = hc.timeout_ms;
     std::string output;
     CapturedEnd end = co_await run_captured(

@@ -200,6 +200,10 @@ class CappedLog {
   bool truncated_ = false;
 };
 
+// A command the supervisor runs on its own behalf: argv as the sandbox's
+// user, in its workdir, no terminal.
+wire::ExecRequest own_request(const SandboxSpec& spec, const std::vector<std::string>& argv);
+
 // How a command the supervisor ran itself ended.
 struct CapturedEnd {
   enum class Kind {

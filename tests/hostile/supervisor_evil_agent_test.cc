@@ -167,7 +167,7 @@ asio::awaitable<void> wait_for_file(const std::string& dir, const std::string& n
 TEST(SupervisorHostileAgent, AWrongReplyToAServiceKillsTheSandbox) {
   HULL_REQUIRE_ROOTFS();
   SandboxSpec spec = idle_spec();
-  spec.services = {{"web", {"sleep", "1000"}, Restart::kAlways}};
+  spec.services = {{"web", {"sleep", "1000"}, image::RestartPolicy::kAlways}};
   SupervisorProcess sp(spec, testing::evil_agent());
   sp.write_workspace_file("evil-mode", "wrong-reply");
   ASSERT_EQ(sp.start(), "ok");
@@ -180,7 +180,7 @@ TEST(SupervisorHostileAgent, AWrongReplyToAServiceKillsTheSandbox) {
 TEST(SupervisorHostileAgent, AHealthCheckTheAgentNeverEndsTurnsUnhealthy) {
   HULL_REQUIRE_ROOTFS();
   SandboxSpec spec = idle_spec();
-  spec.healthcheck = HealthCheckSpec{{"true"}, 50, 200, 1};
+  spec.healthcheck = image::HealthCheck{{"true"}, 50, 200, 1};
   SupervisorProcess sp(spec, testing::evil_agent());
   sp.write_workspace_file("evil-mode", "overrun");
   ASSERT_EQ(sp.start(), "ok");

@@ -164,19 +164,19 @@ TEST(SupervisorRecord, NowIsRfc3339Utc) {
 TEST(SupervisorRecord, ServicesAndHealthRoundTrip) {
   auto dir = make_tmp();
   SandboxSpec in = sample_spec();
-  in.services = {{"web", {"python3", "-m", "http.server"}, Restart::kAlways},
-                 {"worker-2", {"sh", "-c", "work"}, Restart::kOnFailure}};
-  in.healthcheck = HealthCheckSpec{{"curl", "-f", "localhost"}, 250, 100, 2};
+  in.services = {{"web", {"python3", "-m", "http.server"}, image::RestartPolicy::kAlways},
+                 {"worker-2", {"sh", "-c", "work"}, image::RestartPolicy::kOnFailure}};
+  in.healthcheck = image::HealthCheck{{"curl", "-f", "localhost"}, 250, 100, 2};
   ASSERT_TRUE(write_spec(dir.path(), in).ok());
   auto out = read_spec(dir.path());
   ASSERT_TRUE(out.ok()) << out.error().message();
   ASSERT_EQ(out->services.size(), 2u);
   EXPECT_EQ(out->services[1].name, "worker-2");
-  EXPECT_EQ(out->services[1].argv, in.services[1].argv);
-  EXPECT_EQ(out->services[0].restart, Restart::kAlways);
-  EXPECT_EQ(out->services[1].restart, Restart::kOnFailure);
+  EXPECT_EQ(out->services[1].cmd, in.services[1].cmd);
+  EXPECT_EQ(out->services[0].restart, image::RestartPolicy::kAlways);
+  EXPECT_EQ(out->services[1].restart, image::RestartPolicy::kOnFailure);
   ASSERT_TRUE(out->healthcheck.has_value());
-  EXPECT_EQ(out->healthcheck->argv, in.healthcheck->argv);
+  EXPECT_EQ(out->healthcheck->cmd, in.healthcheck->cmd);
   EXPECT_EQ(out->healthcheck->interval_ms, 250u);
   EXPECT_EQ(out->healthcheck->timeout_ms, 100u);
   EXPECT_EQ(out->healthcheck->retries, 2u);
@@ -206,7 +206,7 @@ TEST(SupervisorRecord, AServiceNameThatIsNotAPlainWordIsRefused) {
   for (const char* bad : {"../state", "a/b", "", "-x", "Web"}) {
     auto dir = make_tmp();
     SandboxSpec in = sample_spec();
-    in.services = {{bad, {"true"}, Restart::kNo}};
+    in.services = {{bad, {"true"}, image::RestartPolicy::kNo}};
     ASSERT_TRUE(write_spec(dir.path(), in).ok());
     auto out = read_spec(dir.path());
     EXPECT_FALSE(out.ok()) << "accepted service name \"" << bad << "\"";
