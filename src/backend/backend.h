@@ -45,6 +45,11 @@ struct BootSpec {
   std::string rootfs;       // image rootfs directory, never modified
   std::string workspace;    // host directory mounted at /workspace; empty = none
   bool workspace_ro = false;
+  // The sandbox's user (ids inside the sandbox): the one id that /workspace
+  // belongs to inside, and that may create files in it. What it creates
+  // there belongs to the workspace's owner on the host (see userns.h).
+  uint32_t user_uid = 0;
+  uint32_t user_gid = 0;
   std::string state_dir;    // the sandbox directory (scratch, backend.json)
   std::string agent_path;   // host path of the static hull-agent binary
   Limits limits;
@@ -62,7 +67,13 @@ class Instance {
   // Why the boundary ended, from what it left behind (a microVM's console:
   // kernel panic, the agent's last words), for the "sandbox died" report.
   // One line, safe to print. "" when there is nothing to say.
-  virtual std::string exit_explanation() const { return {}; }
+  virtual std::string exit_explanation() { return {}; }
+  // Output of the boundary's host process that hull keeps in capped logs (a
+  // microVM's console, QEMU's own messages): the supervisor's loop watches
+  // these fds (owned by the Instance) and calls drain_output(fd) whenever
+  // one is readable, until it returns false (that writer is gone).
+  virtual std::vector<int> output_fds() const { return {}; }
+  virtual bool drain_output(int fd) { return false; }
   // Checked every few seconds while the sandbox runs: a reason to stop it
   // (e.g. "guest flooded its console"), or "" when all is well. Cheap.
   virtual std::string health_problem() const { return {}; }

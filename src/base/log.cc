@@ -1,6 +1,6 @@
 #include "base/log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <cstdlib>
@@ -28,9 +28,9 @@ void init(const std::string& component, const std::string& default_level) {
   apply_pattern();
 }
 
-void to_file(const std::string& path) {
+void to_file(const std::string& path, size_t max_bytes) {
   auto level = spdlog::get_level();
-  auto logger = spdlog::basic_logger_mt(g_component + "-file-" + path, path);
+  auto logger = spdlog::rotating_logger_mt(g_component + "-file-" + path, path, max_bytes, 1);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   spdlog::set_level(level);

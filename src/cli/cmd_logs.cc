@@ -1,7 +1,8 @@
 // `hull logs [-f] NAME`: the detached main command's output (main.log), with
 // --supervisor the supervisor's own log, with --console a microVM guest's
-// serial console (console.log; written by the guest, so printed with control
-// bytes replaced: a hostile guest must not drive the user's terminal). -f polls the file on a short
+// serial console (console.log). All of it is written by the sandbox: on a
+// terminal it is printed with control bytes and escape sequences replaced (a
+// hostile sandbox must not drive the user's terminal). -f polls the file on a short
 // timer until the sandbox reaches a final state — this is UI, not test
 // synchronisation, so polling is good enough and works on every filesystem.
 #include <fcntl.h>
@@ -9,12 +10,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <thread>
 
 #include "backend/microvm/console.h"
 #include "backend/microvm/microvm_backend.h"
 #include "base/sys.h"
+#include "base/terminal_text.h"
 #include "cli/commands.h"
 #include "cli/sandbox_ref.h"
 #include "supervisor/supervisor.h"
@@ -22,20 +25,18 @@
 namespace hull::cli {
 
 namespace {
-// Copies from fd's current offset to EOF onto stdout; `sanitize` turns every
-// byte but printable ASCII, tab and newline into '?'.
-Status drain(int fd, bool sanitize) {
+// Copies from fd's current offset to EOF onto stdout, through `filter`
+// when there is one (terminal_text.h).
+Status drain(int fd, TerminalFilter* filter) {
   std::byte buf[64 * 1024];
   for (;;) {
     HULL_ASSIGN(size_t n, sys::read_some(fd, buf));
-    if (n == 0) return ok_status();
-    if (sanitize) {
-      for (size_t i = 0; i < n; ++i) {
-        auto c = static_cast<unsigned char>(buf[i]);
-        if (c != '\n' && c != '\t' && (c < 0x20 || c >= 0x7f)) buf[i] = std::byte{'?'};
-      }
+    if (n == 0) return filter != nullptr ? sys::write_all(1, filter->finish()) : ok_status();
+    if (filter != nullptr) {
+      HULL_TRY(sys::write_all(1, filter->feed(std::string_view(reinterpret_cast<const char*>(buf), n))));
+    } else {
+      HULL_TRY(sys::write_all(1, std::span<const std::byte>(buf, n)));
     }
-    HULL_TRY(sys::write_all(1, std::span<const std::byte>(buf, n)));
   }
 }
 
@@ -59,7 +60,7 @@ void print_console_tail(const std::string& sandbox_dir) {
   for (const auto& l : v->tail) std::fprintf(stderr, "  | %s\n", l.c_str());
 }
 
-int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::string& service) {
+int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::string& service, bool raw) {
   auto sb = find_sandbox(name);
   if (!sb) return fail(sb.error());
   if (kind == LogKind::kService) {
@@ -77,6 +78,10 @@ int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::stri
   if (kind == LogKind::kConsole && sb->spec.backend != backend::BackendKind::kMicrovm)
     return fail("sandbox '" + name + "' has no guest console", "it runs on the namespace backend (one kernel with the host)");
   std::string path = kind == LogKind::kService ? sb->dir + "/services/" + service + ".log" : sb->dir + log_file(kind);
+  // The console is the guest kernel's and never needs its control bytes;
+  // the rest is shown as written unless it goes to a terminal.
+  std::optional<TerminalFilter> filter;
+  if (kind == LogKind::kConsole || (!raw && ::isatty(1) == 1)) filter.emplace();
   UniqueFd fd;
   for (;;) {
     if (!fd) {
@@ -98,7 +103,7 @@ int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::stri
       struct stat st {};
       off_t pos = ::lseek(fd.get(), 0, SEEK_CUR);
       if (::fstat(fd.get(), &st) == 0 && st.st_size < pos) ::lseek(fd.get(), 0, SEEK_SET);
-      if (auto st2 = drain(fd.get(), kind == LogKind::kConsole); !st2) return fail(st2.error());
+      if (auto st2 = drain(fd.get(), filter ? &*filter : nullptr); !st2) return fail(st2.error());
     }
     if (!follow || ended) return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

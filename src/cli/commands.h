@@ -70,7 +70,9 @@ int cmd_rm(const std::vector<std::string>& names, bool force);
 int cmd_cp(const std::string& src, const std::string& dst);
 enum class LogKind { kMain, kSupervisor, kConsole, kService };
 // kService: the log of the image's service `service`.
-int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::string& service = "");
+// Guest-written text is filtered (base/terminal_text.h) when stdout is a
+// terminal unless `raw`; the console log always is.
+int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::string& service = "", bool raw = false);
 // After a sandbox failed: its guest console's last lines on stderr (microvm;
 // nothing for other backends).
 void print_console_tail(const std::string& sandbox_dir);

@@ -96,6 +96,7 @@ int main_impl(int argc, char** argv) {
   c_exec->footer("Example: hull exec -it mybox -- bash");
 
   bool json = false, all = false, force = false, follow = false, sup_log = false, console_log = false, print_path = false;
+  bool raw_log = false;
   std::string name, src, dst, dir, service_log;
   std::vector<std::string> names;
   int ready_fd = -1;
@@ -133,6 +134,9 @@ int main_impl(int argc, char** argv) {
   c_logs->add_option("--service", service_log, "Print this service's log (a [[service]] of the image's hull.toml)")
       ->excludes("--supervisor")
       ->excludes("--console");
+  c_logs->add_flag("--raw", raw_log,
+                   "Print the bytes as the sandbox wrote them, even on a terminal (by default a terminal gets "
+                   "control bytes and escape sequences as '?': the sandbox must not drive it)");
   c_logs->add_option("name", name, "Sandbox name")->required();
   c_logs->footer("Example: hull logs -f mybox");
 
@@ -232,7 +236,7 @@ int main_impl(int argc, char** argv) {
                       : console_log        ? LogKind::kConsole
                       : sup_log            ? LogKind::kSupervisor
                                            : LogKind::kMain,
-                      service_log);
+                      service_log, raw_log);
     case CommandKind::kDoctor: return cmd_doctor(json);
     case CommandKind::kImagePrepare: return cmd_image_prepare(print_path);
     case CommandKind::kImageLs: return cmd_image_ls(json);

@@ -4,9 +4,15 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/terminal_text.h"
+
 namespace hull::cli {
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::vector<std::string>>& raw_rows) {
+  // Cells can hold sandbox text (a failed sandbox's error): never its escapes.
+  std::vector<std::vector<std::string>> rows = raw_rows;
+  for (auto& r : rows)
+    for (auto& cell : r) cell = terminal_safe(cell, Newlines::kReplace);
   std::vector<size_t> width;
   for (const auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i) {
@@ -29,7 +35,8 @@ void print_fields(const std::vector<std::pair<std::string, std::string>>& fields
   size_t w = 0;
   for (const auto& [k, v] : fields) w = std::max(w, k.size());
   for (const auto& [k, v] : fields)
-    std::printf("%s:%s %s\n", k.c_str(), std::string(w - k.size(), ' ').c_str(), v.c_str());
+    std::printf("%s:%s %s\n", k.c_str(), std::string(w - k.size(), ' ').c_str(),
+                terminal_safe(v, Newlines::kReplace).c_str());  // values hold sandbox text (its error)
 }
 
 std::string display_command(const std::vector<std::string>& argv, size_t max_len) {

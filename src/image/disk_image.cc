@@ -55,7 +55,7 @@ Status build_disk(const std::string& rootfs, const std::string& tmp, int progres
   // ext4 metadata and block rounding: +25% and a fixed 64 MiB, at 4 KiB.
   uint64_t size = ((used + used / 4 + (64ull << 20)) + 4095) / 4096 * 4096;
   {
-    HULL_ASSIGN(UniqueFd fd, sys::open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    HULL_ASSIGN(UniqueFd fd, sys::open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) < 0) return sys_error("truncate " + tmp);
   }
   if (progress_fd >= 0) {
@@ -78,6 +78,19 @@ Status build_disk(const std::string& rootfs, const std::string& tmp, int progres
   return ok_status();
 }
 
+// The disk cache holds whole images, their 0600 files included: only its
+// owner may enter it (QEMU gets each disk as an open fd). An older hull made
+// it 0755; close it.
+Status close_disk_dir(const std::string& dir) {
+  HULL_TRY(sys::mkdir_p(dir, 0700));
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) < 0) return sys_error("stat " + dir);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+    return make_error("disk cache " + dir, "is not a directory of this user's; remove it and retry");
+  if ((st.st_mode & 07777) != 0700 && ::chmod(dir.c_str(), 0700) < 0) return sys_error("chmod " + dir);
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::string> ensure_rootfs_disk(const std::string& rootfs, int progress_fd) {
@@ -88,8 +101,15 @@ Result<std::string> ensure_rootfs_disk(const std::string& rootfs, int progress_f
     return make_error("root disk from " + rootfs, "not a directory");
   if (find_program("mkfs.ext4").empty())
     return make_error("root disk", "mkfs.ext4 not found; install e2fsprogs (apt-get install e2fsprogs)");
-  return ensure_cached(paths::cache_dir() + "/disks", disk_key(rootfs) + ".ext4",
-                       [&](const std::string& tmp) { return build_disk(rootfs, tmp, progress_fd); });
+  const std::string dir = paths::cache_dir() + "/disks";
+  HULL_TRY(close_disk_dir(dir));
+  HULL_ASSIGN(std::string disk, ensure_cached(dir, disk_key(rootfs) + ".ext4", [&](const std::string& tmp) {
+    return build_disk(rootfs, tmp, progress_fd);
+  }));
+  // Disks made by an older hull were 0644; the directory alone closes them
+  // now, but a disk is a whole image (its 0600 files too): keep it 0600.
+  if (::chmod(disk.c_str(), 0600) < 0) return sys_error("chmod " + disk);
+  return disk;
 }
 
 }  // namespace hull::image

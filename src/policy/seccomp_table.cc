@@ -1,6 +1,8 @@
 #include "policy/seccomp_table.h"
 
 #include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 
 #include <cerrno>
@@ -14,6 +16,8 @@ namespace {
 using A = SeccompAction;
 constexpr SeccompArgMatch kAny{};
 constexpr SeccompArgMatch flag0(uint64_t f) { return {0, f, f, false}; }
+constexpr SeccompArgMatch bit(unsigned arg, uint64_t b) { return {arg, b, b, false}; }
+constexpr SeccompArgMatch equals(unsigned arg, uint64_t v) { return {arg, 0xffffffffu, v, false}; }
 
 // clang-format off
 constexpr SeccompEntry kTable[] = {
@@ -67,6 +71,15 @@ constexpr SeccompEntry kTable[] = {
   {"open_by_handle_at", A::kErrno, EPERM, kAny, "opens files by handle, bypassing the path walk (shocker escape)"},
   {"name_to_handle_at", A::kErrno, EPERM, kAny, "produces the handles open_by_handle_at consumes"},
   {"lookup_dcookie",    A::kErrno, EPERM, kAny, "profiling interface that resolves kernel dentry cookies"},
+  {"pidfd_getfd",       A::kErrno, EPERM, kAny, "copies an open file out of another process (ptrace without the ptrace)"},
+  {"move_pages",        A::kErrno, EPERM, kAny, "moves another process's pages between NUMA nodes; Docker refuses it too"},
+  {"migrate_pages",     A::kErrno, EPERM, kAny, "moves another process's pages between NUMA nodes; Docker refuses it too"},
+  {"mbind",             A::kErrno, EPERM, kAny, "NUMA placement is the host's (Docker refuses it without CAP_SYS_NICE)"},
+  {"set_mempolicy",     A::kErrno, EPERM, kAny, "NUMA placement is the host's (Docker refuses it without CAP_SYS_NICE)"},
+  {"set_mempolicy_home_node", A::kErrno, EPERM, kAny, "NUMA placement is the host's"},
+  {"modify_ldt",        A::kErrno, EPERM, kAny, "16-bit segments: nothing modern needs them, several CVEs did"},
+  {"quotactl_fd",       A::kErrno, EPERM, kAny, "host filesystem quotas (same as quotactl)"},
+  {"socket",            A::kErrno, EAFNOSUPPORT, equals(0, AF_VSOCK), "vsock talks to the hypervisor host, not to the sandbox's network"},
   // --- host-wide state ------------------------------------------------------
   {"reboot",            A::kErrno, EPERM, kAny, "host power state"},
   {"syslog",            A::kErrno, EPERM, kAny, "kernel log leaks addresses and other tenants' messages"},
@@ -83,12 +96,42 @@ constexpr SeccompEntry kTable[] = {
   {"ioctl",             A::kErrno, EPERM, {1, 0xffffffffu, TIOCSTI, false}, "TIOCSTI injects keystrokes into a terminal"},
   {"ioctl",             A::kErrno, EPERM, {1, 0xffffffffu, TIOCLINUX, false}, "TIOCLINUX can paste console selections"},
 };
+
+// Both backends, and QEMU on the host: no file of the sandbox's making ever
+// has a setuid or setgid bit. The workspace is the host user's directory; a
+// set-id file there runs with its owner's rights for whoever on the host
+// executes it. Refused at the syscall (EPERM) rather than stripped later,
+// which would race. Seccomp sees only registers, so the mode argument of
+// every call that sets one is checked; openat2 keeps its mode in memory,
+// so it is refused as "not implemented" and callers fall back to openat.
+constexpr SeccompEntry kSetIdTable[] = {
+  {"chmod",      A::kErrno, EPERM, bit(1, S_ISUID), "setuid file: runs as its owner for anyone on the host"},
+  {"chmod",      A::kErrno, EPERM, bit(1, S_ISGID), "setgid file: runs as its group for anyone on the host"},
+  {"fchmod",     A::kErrno, EPERM, bit(1, S_ISUID), "setuid file: runs as its owner for anyone on the host"},
+  {"fchmod",     A::kErrno, EPERM, bit(1, S_ISGID), "setgid file: runs as its group for anyone on the host"},
+  {"fchmodat",   A::kErrno, EPERM, bit(2, S_ISUID), "setuid file: runs as its owner for anyone on the host"},
+  {"fchmodat",   A::kErrno, EPERM, bit(2, S_ISGID), "setgid file: runs as its group for anyone on the host"},
+  {"fchmodat2",  A::kErrno, EPERM, bit(2, S_ISUID), "setuid file: runs as its owner for anyone on the host"},
+  {"fchmodat2",  A::kErrno, EPERM, bit(2, S_ISGID), "setgid file: runs as its group for anyone on the host"},
+  {"open",       A::kErrno, EPERM, bit(2, S_ISUID), "creating a setuid file"},
+  {"open",       A::kErrno, EPERM, bit(2, S_ISGID), "creating a setgid file"},
+  {"openat",     A::kErrno, EPERM, bit(3, S_ISUID), "creating a setuid file"},
+  {"openat",     A::kErrno, EPERM, bit(3, S_ISGID), "creating a setgid file"},
+  {"creat",      A::kErrno, EPERM, bit(1, S_ISUID), "creating a setuid file"},
+  {"creat",      A::kErrno, EPERM, bit(1, S_ISGID), "creating a setgid file"},
+  {"mknod",      A::kErrno, EPERM, bit(1, S_ISUID), "mknod makes regular files too: a setuid one"},
+  {"mknod",      A::kErrno, EPERM, bit(1, S_ISGID), "mknod makes regular files too: a setgid one"},
+  {"mknodat",    A::kErrno, EPERM, bit(2, S_ISUID), "mknod makes regular files too: a setuid one"},
+  {"mknodat",    A::kErrno, EPERM, bit(2, S_ISGID), "mknod makes regular files too: a setgid one"},
+  {"openat2",    A::kErrno, ENOSYS, kAny, "its mode is in memory where seccomp cannot look; ENOSYS makes callers fall back to openat"},
+};
 // clang-format on
 
 const char* errno_text(int e) {
   switch (e) {
     case EPERM: return "EPERM";
     case ENOSYS: return "ENOSYS";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
     default: return "errno";
   }
 }
@@ -96,6 +139,7 @@ const char* errno_text(int e) {
 }  // namespace
 
 std::span<const SeccompEntry> seccomp_table() { return kTable; }
+std::span<const SeccompEntry> setid_seccomp_table() { return kSetIdTable; }
 
 uint64_t seccomp_refused_clone_flags() {
   uint64_t f = 0;
@@ -105,12 +149,10 @@ uint64_t seccomp_refused_clone_flags() {
   return f;
 }
 
-std::string render_seccomp_table() {
-  std::string out;
-  out += "# hull namespace backend seccomp policy\n";
-  out += "default: allow\n";
-  out += "non-native arch (i386, x32): kill process\n";
-  for (const auto& e : kTable) {
+namespace {
+
+void render_entries(std::span<const SeccompEntry> table, std::string& out) {
+  for (const auto& e : table) {
     char line[512];
     std::string action =
         e.action == A::kKillProcess ? "kill" : std::string("errno ") + errno_text(e.err);
@@ -129,6 +171,18 @@ std::string render_seccomp_table() {
                   cond.c_str(), e.reason);
     out += line;
   }
+}
+
+}  // namespace
+
+std::string render_seccomp_table() {
+  std::string out;
+  out += "# hull namespace backend seccomp policy\n";
+  out += "default: allow\n";
+  out += "non-native arch (i386, x32): kill process\n";
+  render_entries(kTable, out);
+  out += "# set-id file modes (namespace sandboxes, and QEMU on the host for the microVM's workspace)\n";
+  render_entries(kSetIdTable, out);
   return out;
 }
 

@@ -47,6 +47,9 @@ struct SeccompEntry {
 
 // The table, in the order it is written in seccomp_table.cc.
 std::span<const SeccompEntry> seccomp_table();
+// The set-id rows: no setuid/setgid file can be made. Part of the namespace
+// policy, and installed on QEMU for a microVM (its 9p workspace writes).
+std::span<const SeccompEntry> setid_seccomp_table();
 
 // Human-readable text of the whole policy, one entry per line; used by the
 // golden test and by `hull inspect`.

@@ -40,8 +40,9 @@ void CappedLog::write(std::span<const std::byte> bytes) {
 }
 
 void CappedLog::note(const std::string& line) {
-  if (!fd_ || truncated_) return;
-  (void)sys::write_all(fd_.get(), line);
+  // Counted like the command's own bytes: a service that restarts forever
+  // must not grow its log with hull's notes either.
+  write(std::as_bytes(std::span(line.data(), line.size())));
 }
 
 wire::ExecRequest own_request(const SandboxSpec& spec, const std::vector<std::string>& argv) {

@@ -210,6 +210,8 @@ Status Supervisor::boot_backend() {
   boot.rootfs = spec_.rootfs;
   boot.workspace = spec_.workspace;
   boot.workspace_ro = spec_.workspace_ro;
+  boot.user_uid = spec_.uid;
+  boot.user_gid = spec_.gid;
   boot.state_dir = dir_;
   boot.agent_path = find_agent();
   boot.limits = spec_.limits;
@@ -226,6 +228,9 @@ Status Supervisor::boot_backend() {
   // read them as they come), so a burst beyond this is a flood: fail fast.
   wire::ChannelLimits limits;
   limits.max_queued_messages = kMaxQueuedAgentControl;
+  // Nothing in the protocol lets the agent start a stream: one it opens is
+  // refused as a violation before anything of it is buffered.
+  limits.peer_may_open = false;
   agent_ = std::make_unique<wire::Channel>(executor(), std::move(booted.channel),
                                            wire::Channel::Side::kInitiator, limits);
   return ok_status();
@@ -234,6 +239,7 @@ Status Supervisor::boot_backend() {
 asio::awaitable<Status> Supervisor::start() {
   if (auto st = boot_backend(); !st) co_return st;
   asio::co_spawn(executor(), watch_boundary(), asio::detached);
+  for (int fd : instance_->output_fds()) asio::co_spawn(executor(), pump_output(fd), asio::detached);
   if (auto st = co_await wait_for_ready(); !st) co_return st;
   co_return listen();
 }
@@ -373,6 +379,20 @@ asio::awaitable<void> Supervisor::agent_control_loop() {
                       " on the control stream");
       co_return;
     }
+  }
+}
+
+asio::awaitable<void> Supervisor::pump_output(int fd) {
+  // The Instance owns fd; Asio closes what it is given, so give it a dup.
+  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (dup < 0) {
+    log::error("dup output fd: {}", std::strerror(errno));
+    co_return;
+  }
+  asio::posix::stream_descriptor sd(executor(), dup);
+  for (;;) {
+    auto [ec] = co_await sd.async_wait(asio::posix::stream_descriptor::wait_read, as_tuple(use_awaitable));
+    if (ec || !instance_->drain_output(fd)) co_return;
   }
 }
 

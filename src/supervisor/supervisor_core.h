@@ -105,6 +105,8 @@ class Supervisor {
   asio::awaitable<void> accept_clients();
   asio::awaitable<void> agent_control_loop();
   asio::awaitable<void> watch_boundary();
+  // Copies one of the Instance's output fds into its capped log as it comes.
+  asio::awaitable<void> pump_output(int fd);
   asio::awaitable<void> watch_signals();
   // watchdog.cc: while running, pings the agent and asks the backend for
   // trouble (a flooded console); stops a sandbox that hangs or misbehaves.

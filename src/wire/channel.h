@@ -50,6 +50,10 @@ struct ChannelLimits {
   // Values below kInitialWindow are treated as kInitialWindow.
   uint32_t initial_window = kInitialWindow;
   size_t max_streams = 256;  // streams the PEER may have open at once (and our own open() limit)
+  // false: the peer may not open streams at all; its first kOpen is a
+  // protocol violation, before anything is buffered for it. (The supervisor
+  // holds its agent to this: every stream is the host's to start.)
+  bool peer_may_open = true;
   // Stream 0: control messages received but not yet receive_control()ed.
   // (Other streams are bounded by credit: window / kMessageCredit messages.)
   size_t max_queued_messages = 1024;

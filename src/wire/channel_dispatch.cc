@@ -92,6 +92,7 @@ Status ChannelCore::dispatch(Frame f) {
 Status ChannelCore::on_open(Frame& f) {
   const uint32_t id = f.stream;
   const std::string sid = "stream " + std::to_string(id);
+  if (!limits_.peer_may_open) return violation("peer opened " + sid + ", but this side accepts no streams");
   if (!peer_parity(id)) return violation("peer opened " + sid + ", which has our parity");
   if (id <= last_peer_id_) return violation("peer reused or reordered " + sid);
   last_peer_id_ = id;

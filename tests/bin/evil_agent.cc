@@ -13,6 +13,7 @@
 //   flood       Hello + Ready, then thousands of Event messages at once
 //   wrong-reply Hello + Ready; answers an exec with file_done
 //   exit        Hello + Ready, then exits (the sandbox dies under the host)
+//   open-stream Hello + Ready, then opens streams of its own toward the host
 //
 // In a microVM it is the guest's /init instead (no fd 3): it mounts devtmpfs,
 // the workspace over 9p (tag "workspace") and takes the virtio-serial port as
@@ -138,6 +139,13 @@ int main() {
   send_message(FrameType::kMessage, 0, Ready{"evil", "0.0-evil"});
 
   if (mode == "exit") _exit(0);
+  if (mode == "open-stream") {
+    // The responder's ids are even. Each open carries a message, which a
+    // host that accepted peer streams would buffer for an accept() that
+    // never comes.
+    for (uint32_t id = 2; id <= 2 * 300; id += 2) send_message(FrameType::kOpen, id, Event{"open", ""});
+    hang();
+  }
   if (mode == "flood") {
     std::vector<std::byte> burst;
     auto ev = encode_message_bytes(Event{"flood", ""});

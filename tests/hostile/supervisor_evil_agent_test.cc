@@ -75,6 +75,18 @@ TEST(SupervisorHostileAgent, ControlMessageFloodKillsTheSandbox) {
   expect_sandbox_fails(sp, "control messages");
 }
 
+// The host starts every stream; an agent that opens one has broken the
+// protocol (it used to be admitted, up to 256 of them, and buffered
+// without being charged to the sandbox).
+TEST(SupervisorHostileAgent, AStreamTheAgentOpensKillsTheSandbox) {
+  HULL_REQUIRE_ROOTFS();
+  SupervisorProcess sp(idle_spec(), testing::evil_agent());
+  sp.write_workspace_file("evil-mode", "open-stream");
+  std::string ready = sp.start();
+  EXPECT_TRUE(ready == "ok" || ready.find("accepts no streams") != std::string::npos) << ready;
+  expect_sandbox_fails(sp, "accepts no streams");
+}
+
 TEST(SupervisorHostileAgent, AgentExitingUnderUsIsReportedAsDeath) {
   HULL_REQUIRE_ROOTFS();
   SupervisorProcess sp(idle_spec(), testing::evil_agent());

@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <set>
 
 #include "backend/backend.h"
+#include "backend/namespace/host_ids.h"
 #include "backend/namespace/record.h"
 #include "backend/namespace/userns.h"
 #include "base/sys.h"
@@ -32,16 +36,51 @@ TEST(BackendNames, EveryKindHasABackend) {
   EXPECT_TRUE(make_backend(BackendKind::kNamespace).ok());
 }
 
-TEST(IdMapping, SandboxRootIsNeverHostRootAndRangesStayBelow2To31) {
-  for (const char* name : {"a", "demo", "x-1", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"}) {
-    auto m = ns::id_mapping_for(name);
-    EXPECT_GE(m.host_base, 1u << 30) << name;
-    EXPECT_LE(uint64_t{m.host_base} + m.count, uint64_t{1} << 31) << name;
-    EXPECT_EQ(m.count, 65536u);
-    EXPECT_EQ(m.host_base % 65536, 0u);
+TEST(HostIdLease, RangesAreAboveEveryHostAccountAndBelow2To31) {
+  EXPECT_GE(ns::kHostIdBase, 1u << 30);
+  EXPECT_LE(uint64_t{ns::kHostIdBase} + uint64_t{ns::kIdsPerSlot} * ns::kHostIdSlots, uint64_t{1} << 31);
+}
+
+// Leases are exclusive while held and come back once released; a held
+// slot is never handed out twice, whatever the names of the sandboxes.
+TEST(HostIdLease, AHeldRangeIsNeverLeasedTwiceAndAReleasedOneComesBack) {
+  if (::geteuid() != 0) GTEST_SKIP() << "leases live in a root-only directory";
+  auto dir = TempDir::create("/tmp", "hull-ids-");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_EQ(::chmod(dir->path().c_str(), 0700), 0);
+  std::vector<ns::HostIdLease> held;
+  std::set<uint32_t> bases;
+  for (int i = 0; i < 64; ++i) {
+    auto l = ns::HostIdLease::take(dir->path());
+    ASSERT_TRUE(l.ok()) << l.error().message();
+    EXPECT_GE(l->base(), ns::kHostIdBase);
+    EXPECT_EQ(l->base() % ns::kIdsPerSlot, 0u);
+    EXPECT_TRUE(bases.insert(l->base()).second) << "base " << l->base() << " leased twice";
+    held.push_back(std::move(*l));
   }
-  EXPECT_EQ(ns::id_mapping_for("demo").host_base, ns::id_mapping_for("demo").host_base);
-  EXPECT_NE(ns::id_mapping_for("demo").host_base, ns::id_mapping_for("demo2").host_base);
+  // The slot's lock is what a later take() tries: free once released.
+  auto lockable = [&](uint32_t slot) {
+    int fd = ::open((dir->path() + "/" + std::to_string(slot)).c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ::close(fd);
+    return ok;
+  };
+  const uint32_t freed = held.front().slot();
+  EXPECT_FALSE(lockable(freed));
+  held.erase(held.begin());
+  EXPECT_TRUE(lockable(freed));
+  EXPECT_FALSE(lockable(held.front().slot()));
+}
+
+TEST(HostIdLease, ADirectoryOthersCanWriteIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "leases live in a root-only directory";
+  auto dir = TempDir::create("/tmp", "hull-ids-");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_EQ(::chmod(dir->path().c_str(), 0777), 0);
+  auto l = ns::HostIdLease::take(dir->path());
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message().find("writable by root only"), std::string::npos) << l.error().message();
 }
 
 TEST(BackendRecord, RoundTripsAndReapingANonexistentRecordIsFine) {

@@ -95,14 +95,25 @@ TEST(MicrovmQemuCommand, AccelCpusMemoryAndCmdline) {
   EXPECT_EQ(values(qemu_argv(c), "-accel"), std::vector<std::string>{"kvm"});
 }
 
-TEST(MicrovmQemuCommand, ConsoleIsAPathOrAnInheritedFd) {
+TEST(MicrovmQemuCommand, ConsoleIsAPathOrAnInheritedSocket) {
   VmConfig c = config();
   EXPECT_TRUE(has(values(qemu_argv(c), "-chardev"), "file,id=console,path=/s/console.log"));
   c.console_fd = 4;
   auto argv = qemu_argv(c);
-  EXPECT_TRUE(has(values(argv, "-add-fd"), "fd=4,set=1"));
-  EXPECT_TRUE(has(values(argv, "-chardev"), "file,id=console,path=/dev/fdset/1"));
+  EXPECT_TRUE(has(values(argv, "-chardev"), "socket,id=console,fd=4"));
   EXPECT_TRUE(has(values(argv, "-serial"), "chardev:console"));
+}
+
+TEST(MicrovmQemuCommand, RootDiskIsAPathOrAnInheritedFdNeverBoth) {
+  VmConfig c = config();
+  c.root_disk_fd = 5;
+  auto argv = qemu_argv(c);
+  EXPECT_TRUE(has(values(argv, "-add-fd"), "fd=5,set=2"));
+  auto drives = values(argv, "-drive");
+  ASSERT_EQ(drives.size(), 1u);
+  EXPECT_NE(drives[0].find("file=/dev/fdset/2,"), std::string::npos) << drives[0];
+  EXPECT_NE(drives[0].find("readonly=on"), std::string::npos) << drives[0];
+  for (const auto& a : argv) EXPECT_EQ(a.find("/d/root"), std::string::npos) << a;
 }
 
 TEST(MicrovmQemuCommand, HostMemoryBudgetCoversGuestRamCodeCacheAndQemu) {

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/microvm/piped_log.h"
 #include "backend/namespace/cgroups.h"
+#include "backend/namespace/host_ids.h"
 
 namespace hull::backend {
 
@@ -33,8 +35,10 @@ namespace microvm {
 class MicrovmInstance : public Instance {
  public:
   MicrovmInstance(Tier tier, pid_t pid, UniqueFd pidfd, std::optional<ns::CgroupSet> cgroups,
-                  std::string state_dir, std::vector<std::pair<std::string, std::string>> report)
+                  ns::HostIdLease ids, PipedLog console, PipedLog qemu_log, std::string state_dir,
+                  std::vector<std::pair<std::string, std::string>> report)
       : tier_(tier), pid_(pid), pidfd_(std::move(pidfd)), cgroups_(std::move(cgroups)),
+        ids_(std::move(ids)), console_(std::move(console)), qemu_log_(std::move(qemu_log)),
         state_dir_(std::move(state_dir)), report_(std::move(report)) {}
   ~MicrovmInstance() override { (void)destroy(); }
 
@@ -42,8 +46,10 @@ class MicrovmInstance : public Instance {
   pid_t host_pid() const override { return pid_; }
   int exit_fd() const override { return pidfd_.get(); }
   Status destroy() override;
-  std::string exit_explanation() const override;
+  std::string exit_explanation() override;
   std::string health_problem() const override;
+  std::vector<int> output_fds() const override { return {console_.fd(), qemu_log_.fd()}; }
+  bool drain_output(int fd) override;
   std::vector<std::pair<std::string, std::string>> report() const override { return report_; }
 
  private:
@@ -51,13 +57,16 @@ class MicrovmInstance : public Instance {
   pid_t pid_;
   UniqueFd pidfd_;
   std::optional<ns::CgroupSet> cgroups_;  // QEMU's host cgroups, when the host has them
+  ns::HostIdLease ids_;                   // QEMU's uid, held until QEMU is reaped
+  PipedLog console_;                     // the guest console -> console.log
+  PipedLog qemu_log_;                    // QEMU's stderr -> qemu.log
   std::string state_dir_;
   std::vector<std::pair<std::string, std::string>> report_;
   bool destroyed_ = false;
 };
 
-// Largest console log kept per sandbox; QEMU's writes beyond it fail (EFBIG)
-// so a guest flooding its console cannot fill the host's disk.
+// Largest console log (and QEMU log) kept per sandbox; what comes beyond it
+// is dropped, and a guest flooding its console is stopped (health_problem).
 inline constexpr uint64_t kConsoleLogMax = 1u << 20;
 std::string console_log_path(const std::string& state_dir);
 // QEMU's own stderr (its errors; capped like the console).

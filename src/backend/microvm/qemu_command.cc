@@ -63,16 +63,20 @@ std::vector<std::string> qemu_argv(const VmConfig& c) {
       "-append", kernel_cmdline(c),
   };
   if (c.console_fd >= 0) {
-    // QEMU opens "/dev/fdset/N" paths from the fds given with -add-fd.
-    a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(c.console_fd) + ",set=1",
-                       "-chardev", "file,id=console,path=/dev/fdset/1"});
+    a.insert(a.end(), {"-chardev", "socket,id=console,fd=" + std::to_string(c.console_fd)});
   } else {
     a.insert(a.end(), {"-chardev", "file,id=console,path=" + esc(c.console_log)});
+  }
+  std::string disk = esc(c.root_disk);
+  if (c.root_disk_fd >= 0) {
+    // QEMU opens "/dev/fdset/N" paths from the fds given with -add-fd.
+    a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(c.root_disk_fd) + ",set=2"});
+    disk = "/dev/fdset/2";
   }
   a.insert(a.end(), {
       "-serial", "chardev:console",
       // The rootfs: read-only at the block layer, not just mounted ro.
-      "-drive", "id=root,file=" + esc(c.root_disk) + ",format=raw,if=none,readonly=on",
+      "-drive", "id=root,file=" + disk + ",format=raw,if=none,readonly=on",
       "-device", "virtio-blk-device,drive=root",
       "-chardev", "socket,id=channel,fd=" + std::to_string(c.channel_fd),
       "-device", "virtio-serial-device,max_ports=2",

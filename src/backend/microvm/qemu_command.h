@@ -8,7 +8,9 @@
 //   virtio-9p    the workspace (only if there is one), ro when asked
 //   virtio-serial one port, "hull.channel": the agent channel, on an fd the
 //                supervisor already holds (a connected socketpair end)
-//   isa-serial   the guest console, into a size-capped log file
+//   isa-serial   the guest console, on a socket the supervisor reads into a
+//                size-capped log file (no file size limit on QEMU itself:
+//                that would cap the guest's workspace writes too)
 // The guest's /init is hull-agent (in the initramfs); it reads hull.* from
 // the kernel command line (see src/agent/vm_init.h for that contract).
 #pragma once
@@ -34,7 +36,9 @@ struct VmConfig {
   uint64_t memory_bytes = 1ull << 30;
   std::string kernel;          // vmlinux (PVH ELF) or bzImage
   std::string initramfs;       // cpio with hull-agent as /init
-  std::string root_disk;       // ext4 image of the rootfs (opened read-only)
+  std::string root_disk;       // ext4 image of the rootfs (opened read-only)...
+  int root_disk_fd = -1;       // ...or, when >= 0, that file already open read-only on
+                               // this inherited fd (the disk cache is closed to QEMU's user)
   std::string workspace;       // host dir; empty = none
   bool workspace_ro = false;
   std::string hostname;        // sandbox name
@@ -42,8 +46,8 @@ struct VmConfig {
   uint32_t pids_max = 0;       // 0 = no limit inside the guest
   int channel_fd = 3;          // inherited, connected stream socket
   std::string console_log;     // file for the guest console...
-  int console_fd = -1;         // ...or, when >= 0, that file already open on this
-                               // inherited fd (QEMU's user may not reach the path)
+  int console_fd = -1;         // ...or, when >= 0, an inherited connected socket the
+                               // supervisor drains into a capped log
   std::string cmdline_extra;   // appended to the kernel command line (debugging)
   // TCG's translated-code cache (MiB). QEMU 7.2 reserves up to 1 GiB by
   // default; capped so many parallel sandboxes stay within host memory.

@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -12,6 +15,7 @@
 #include <cstdint>
 
 #include "backend/namespace/landlock.h"
+#include "backend/namespace/userns.h"
 #include "base/sys.h"
 
 namespace hull::backend::microvm {
@@ -72,12 +76,13 @@ Result<QemuConfinement> QemuConfinement::build(const QemuFiles& files) {
   for (const auto& p : files.read_only) HULL_TRY(rule(p, LANDLOCK_ACCESS_FS_READ_FILE));
   if (!files.workspace.empty()) HULL_TRY(rule(files.workspace, files.workspace_ro ? kRead : all));
   c.report_ = "landlock abi " + std::to_string(abi) + ": " + std::to_string(n) +
-              " paths (/usr, its kernel, initramfs, disk" +
+              " paths (/usr, its kernel, initramfs" +
               (files.workspace.empty() ? "" : files.workspace_ro ? ", workspace ro" : ", workspace rw") + ")";
   return c;
 }
 
-QemuIdentity choose_qemu_identity(const QemuFiles& files) {
+Result<QemuIdentity> make_qemu_identity(const QemuFiles& files, uint32_t host_id, uint32_t user_uid,
+                                        uint32_t user_gid) {
   QemuIdentity id;
   if (::geteuid() != 0) {
     id.report = "uid " + std::to_string(::geteuid()) + " (hull's own user)";
@@ -85,32 +90,41 @@ QemuIdentity choose_qemu_identity(const QemuFiles& files) {
   }
   struct stat kvm {};
   if (files.kvm && ::stat("/dev/kvm", &kvm) == 0) id.kvm_gid = kvm.st_gid;
-  if (!files.workspace.empty()) {
-    struct stat ws {};
-    if (::stat(files.workspace.c_str(), &ws) == 0 && ws.st_uid != 0) {
-      id.change = true;
-      id.uid = ws.st_uid;
-      id.gid = ws.st_gid;
-      id.report = "uid " + std::to_string(id.uid) + " (owner of the workspace)";
-      return id;
-    }
-    id.report = "uid 0: the workspace belongs to root, and 9p acts as QEMU's user";
-    return id;
-  }
-  // nobody/nogroup on Debian; numeric so no NSS lookup is needed.
   id.change = true;
-  id.uid = 65534;
-  id.gid = 65534;
-  id.report = "uid 65534 (nobody; no workspace)";
+  id.host_id = host_id;
+  id.inside_uid = user_uid;
+  id.inside_gid = user_gid;
+  HULL_ASSIGN(id.userns, ns::single_id_userns({user_uid, host_id}, {user_gid, host_id}));
+  id.report = "uid " + std::to_string(host_id) + " (leased for this sandbox; " + std::to_string(user_uid) +
+              " in its own user namespace), no capabilities";
   return id;
 }
 
 int apply_identity(const QemuIdentity& id, pid_t parent) {
   if (!id.change) return 0;
+  // Groups first, as host root: the namespace below maps none of them, but
+  // a process keeps its supplementary groups across setns (kvm for /dev/kvm).
   gid_t groups[1] = {id.kvm_gid};
   if (::setgroups(id.kvm_gid != 0 ? 1 : 0, groups) != 0) return errno;
-  if (::setresgid(id.gid, id.gid, id.gid) != 0) return errno;
-  if (::setresuid(id.uid, id.uid, id.uid) != 0) return errno;
+  // Entering the namespace gives every capability in it (and none outside).
+  if (::setns(id.userns.get(), CLONE_NEWUSER) != 0) return errno;
+  // Give them all up: the bounding set, then securebits so that uid 0 in it
+  // (a sandbox whose user is root) gains nothing back at exec.
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+    if (errno == EINVAL) break;  // past the kernel's last capability
+    return errno;
+  }
+  const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                             SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+                             SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) return errno;
+  if (::setresgid(id.inside_gid, id.inside_gid, id.inside_gid) != 0) return errno;
+  if (::setresuid(id.inside_uid, id.inside_uid, id.inside_uid) != 0) return errno;
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[2]{};
+  if (::syscall(SYS_capset, &hdr, none) != 0) return errno;
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return errno;
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno;
   if (::getppid() != parent) return ESRCH;  // the parent died before re-arming
   return 0;

@@ -9,11 +9,15 @@
 //   read/write /dev/kvm (only with KVM), /dev/null, /dev/urandom
 // No other path of the host can be opened, created, listed or executed.
 //
-// And who QEMU runs as: when hull runs as root, QEMU does not. It runs as the
-// workspace's owner (9p then reads and writes the workspace as that user,
-// so files the guest creates there belong to them, not to root), or as
-// "nobody" when there is no workspace; only a workspace owned by root keeps
-// QEMU at uid 0 (still confined as above, and said so in the report).
+// And who QEMU runs as: when hull runs as root, a host uid of its own,
+// leased for this sandbox (host_ids.h: owns no file, shared with no other
+// sandbox or host account), inside a user namespace where that uid is the
+// sandbox's user, with no capability anywhere (bounding set empty,
+// SECBIT_NOROOT locked). The workspace reaches it through an idmapped mount
+// that maps the workspace's owner to that uid (userns.h): what the guest
+// creates there belongs to the owner on the host, and the guest sees the
+// workspace as its own user's. When hull is not root, QEMU runs as hull's
+// user, confined the same way otherwise.
 //
 //   auto rules = QemuConfinement::build(paths);   // before fork (allocates)
 //   ...child: rules.apply();                      // after fork, before exec
@@ -31,7 +35,7 @@
 namespace hull::backend::microvm {
 
 struct QemuFiles {
-  std::vector<std::string> read_only;   // kernel, initramfs, root disk
+  std::vector<std::string> read_only;   // kernel, initramfs (the root disk comes as an fd)
   std::string workspace;                // "" = none
   bool workspace_ro = false;
   bool kvm = false;
@@ -39,14 +43,19 @@ struct QemuFiles {
 
 struct QemuIdentity {
   bool change = false;  // false: run as hull's own user
-  uid_t uid = 0;
-  gid_t gid = 0;
+  uid_t host_id = 0;    // QEMU's uid and gid on the host (leased)
+  uint32_t inside_uid = 0, inside_gid = 0;  // the same, as QEMU's namespace sees it
+  UniqueFd userns;      // maps inside_uid/gid <-> host_id, and nothing else
   gid_t kvm_gid = 0;    // extra group for /dev/kvm when KVM is used (0 = none)
-  std::string report;   // "uid 1000 (owner of the workspace)"
+  std::string report;   // "uid 1073807360 (leased), the sandbox user 0 in its own user namespace, no capabilities"
 };
-QemuIdentity choose_qemu_identity(const QemuFiles& files);
-// In the forked child, after everything that needs root: groups, gid, uid,
-// and PDEATHSIG re-armed (a uid change clears it). Returns 0 or an errno.
+// `host_id`: the leased id (ignored when hull is not root); `user_*`: the
+// sandbox user, what the workspace's owner looks like to the guest.
+Result<QemuIdentity> make_qemu_identity(const QemuFiles& files, uint32_t host_id, uint32_t user_uid,
+                                        uint32_t user_gid);
+// In the forked child, after everything that needs host root: groups, the
+// user namespace, no capabilities, gid, uid, and PDEATHSIG re-armed (a uid
+// change clears it). Async-signal-safe. Returns 0 or an errno.
 int apply_identity(const QemuIdentity& id, pid_t parent);
 
 class QemuConfinement {

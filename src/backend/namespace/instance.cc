@@ -24,6 +24,7 @@ Status NamespaceInstance::destroy() {
     } while (r < 0 && errno == EINTR);
     // ECHILD: somebody already reaped it (fine).
   }
+  ids_ = HostIdLease();  // nothing runs as these ids any more: another sandbox may have them
   Status result = cgroups_.remove();
   if (result && !scratch_.empty() && ::rmdir(scratch_.c_str()) < 0 && errno != ENOENT)
     result = sys_error("rmdir " + scratch_);

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "backend/namespace/child_setup.h"
+#include "backend/namespace/host_ids.h"
 #include "backend/namespace/landlock.h"
 #include "backend/namespace/record.h"
 #include "backend/namespace/seccomp_filter.h"
@@ -128,6 +129,33 @@ Status await_child(int ctl, const std::vector<ChildMount>& mounts) {
   return sys_error(op, f.err, hint_for(f.step));
 }
 
+struct WorkspaceView {
+  UniqueFd tree;       // detached idmapped mount, attached at /workspace by the child
+  std::string report;  // for hull inspect
+};
+
+// The workspace as the sandbox sees it: its owner (on disk) is the sandbox's
+// user, and no other sandbox id maps to anything there (userns.h). So every
+// file the sandbox creates in it belongs to the owner on the host.
+Result<WorkspaceView> workspace_view(const BootSpec& spec, const ns::IdMapping& ids) {
+  struct stat st {};
+  if (::stat(spec.workspace.c_str(), &st) < 0) return sys_error("stat workspace " + spec.workspace);
+  if (spec.user_uid >= ids.count || spec.user_gid >= ids.count)
+    return make_error("workspace", "the sandbox user " + std::to_string(spec.user_uid) + ":" +
+                                       std::to_string(spec.user_gid) + " is outside the sandbox's id range");
+  HULL_ASSIGN(UniqueFd owner_ns, ns::single_id_userns({st.st_uid, ids.host_base + spec.user_uid},
+                                                      {st.st_gid, ids.host_base + spec.user_gid}));
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (spec.workspace_ro) attrs |= MOUNT_ATTR_RDONLY;
+  WorkspaceView v;
+  HULL_ASSIGN(v.tree, ns::idmapped_clone(spec.workspace, owner_ns.get(), attrs, true));
+  v.report = std::string("/workspace ") + (spec.workspace_ro ? "ro" : "rw") + ", owner " +
+             std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " on the host is " +
+             std::to_string(spec.user_uid) + ":" + std::to_string(spec.user_gid) +
+             " inside; other ids cannot create files there";
+  return v;
+}
+
 }  // namespace
 
 Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
@@ -137,7 +165,8 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
                           spec.limits.pids ? spec.limits.pids : d.pids, spec.limits.cpus};
   HULL_ASSIGN(ns::SeccompProgram seccomp, ns::compile_seccomp_policy());
   const int landlock = ns::landlock_abi();
-  const ns::IdMapping ids = ns::id_mapping_for(spec.name);
+  HULL_ASSIGN(ns::HostIdLease lease, ns::HostIdLease::take());
+  const ns::IdMapping ids{lease.base(), lease.count()};
 
   // Scratch: an empty host directory; the per-sandbox tmpfs is mounted on it
   // only inside the sandbox's mount namespace, so the host never sees it.
@@ -225,10 +254,11 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
               ns::idmapped_clone(spec.agent_path, userns.get(),
                                  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false));
   UniqueFd ws_tree;
+  std::string ws_report = "none";
   if (plan.has_workspace) {
-    uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (spec.workspace_ro) attrs |= MOUNT_ATTR_RDONLY;
-    HULL_ASSIGN(ws_tree, ns::idmapped_clone(spec.workspace, userns.get(), attrs, true));
+    HULL_ASSIGN(WorkspaceView ws, workspace_view(spec, ids));
+    ws_tree = std::move(ws.tree);
+    ws_report = std::move(ws.report);
   }
   HULL_TRY(cgroups.add_process(child));
   record.host_pid = child;
@@ -246,8 +276,7 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
                      std::to_string(ids.count) + " ids)"},
       {"rootfs", "overlay on idmapped " + spec.rootfs + ", upper on tmpfs " +
                      std::to_string(scratch_bytes >> 20) + " MiB"},
-      {"workspace", plan.has_workspace ? std::string("/workspace ") + (spec.workspace_ro ? "ro" : "rw")
-                                       : std::string("none")},
+      {"workspace", ws_report},
       {"network", "none (own netns, loopback only)"},
       {"memory", std::to_string(limits.memory_bytes) + v},
       {"pids", std::to_string(limits.pids) + v},
@@ -262,7 +291,8 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
   Booted booted;
   booted.channel = std::move(channel.first);
   booted.instance = std::make_unique<ns::NamespaceInstance>(
-      child, std::move(pidfd_owner), std::move(cgroups), spec.state_dir, scratch, std::move(report));
+      child, std::move(pidfd_owner), std::move(cgroups), std::move(lease), spec.state_dir, scratch,
+      std::move(report));
   return booted;
 }
 

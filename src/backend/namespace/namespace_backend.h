@@ -16,6 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/namespace/cgroups.h"
+#include "backend/namespace/host_ids.h"
 
 namespace hull::backend {
 
@@ -28,9 +29,9 @@ namespace ns {
 
 class NamespaceInstance : public Instance {
  public:
-  NamespaceInstance(pid_t pid, UniqueFd pidfd, CgroupSet cgroups, std::string state_dir,
+  NamespaceInstance(pid_t pid, UniqueFd pidfd, CgroupSet cgroups, HostIdLease ids, std::string state_dir,
                     std::string scratch, std::vector<std::pair<std::string, std::string>> report)
-      : pid_(pid), pidfd_(std::move(pidfd)), cgroups_(std::move(cgroups)),
+      : pid_(pid), pidfd_(std::move(pidfd)), cgroups_(std::move(cgroups)), ids_(std::move(ids)),
         state_dir_(std::move(state_dir)), scratch_(std::move(scratch)),
         report_(std::move(report)) {}
   ~NamespaceInstance() override { (void)destroy(); }
@@ -45,6 +46,7 @@ class NamespaceInstance : public Instance {
   pid_t pid_;
   UniqueFd pidfd_;
   CgroupSet cgroups_;
+  HostIdLease ids_;  // held until the sandbox is gone (destroy())
   std::string state_dir_;
   std::string scratch_;
   std::vector<std::pair<std::string, std::string>> report_;

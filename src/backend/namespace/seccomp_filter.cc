@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <initializer_list>
 #include <memory>
+#include <span>
 
 #include "base/sys.h"
 #include "policy/seccomp_table.h"
@@ -28,9 +30,7 @@ uint32_t action_of(const policy::SeccompEntry& e) {
   return SCMP_ACT_KILL_PROCESS;
 }
 
-}  // namespace
-
-Result<SeccompProgram> compile_seccomp_policy() {
+Result<SeccompProgram> compile(std::initializer_list<std::span<const policy::SeccompEntry>> tables) {
   std::unique_ptr<void, CtxRelease> ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return make_error("seccomp_init", "libseccomp failed to initialise");
   // Syscalls through any other ABI (int 0x80 i386, x32 numbers) kill.
@@ -39,8 +39,10 @@ Result<SeccompProgram> compile_seccomp_policy() {
   // We set no_new_privs ourselves, as its own step.
   if (int r = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); r < 0)
     return sys_error("seccomp nnp attribute", -r);
+  std::vector<policy::SeccompEntry> entries;
+  for (auto table : tables) entries.insert(entries.end(), table.begin(), table.end());
   size_t rules = 0;
-  for (const auto& e : policy::seccomp_table()) {
+  for (const auto& e : entries) {
     int nr = seccomp_syscall_resolve_name(e.syscall);
     if (nr == __NR_SCMP_ERROR) return make_error("seccomp policy", std::string("unknown syscall ") + e.syscall);
     int r;
@@ -73,6 +75,14 @@ Result<SeccompProgram> compile_seccomp_policy() {
   if (prog.insns.size() > BPF_MAXINSNS) return make_error("seccomp", "program too long");
   return prog;
 }
+
+}  // namespace
+
+Result<SeccompProgram> compile_seccomp_policy() {
+  return compile({policy::seccomp_table(), policy::setid_seccomp_table()});
+}
+
+Result<SeccompProgram> compile_setid_policy() { return compile({policy::setid_seccomp_table()}); }
 
 int install_seccomp_program(const SeccompProgram& prog) {
   sock_fprog fp{static_cast<unsigned short>(prog.insns.size()),

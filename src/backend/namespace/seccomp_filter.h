@@ -1,4 +1,4 @@
-// Compiles policy::seccomp_table() into a classic-BPF program with libseccomp,
+// Compiles policy::seccomp_table() (+ the set-id rows) into a classic-BPF program with libseccomp,
 // in the parent, so that the child only has to hand the ready program to the
 // kernel (libseccomp allocates; the child must not).
 #pragma once
@@ -17,6 +17,8 @@ struct SeccompProgram {
   size_t rules = 0;  // table entries compiled
 };
 Result<SeccompProgram> compile_seccomp_policy();
+// Only policy::setid_seccomp_table(): for QEMU, on top of its own -sandbox.
+Result<SeccompProgram> compile_setid_policy();
 
 // Installs `prog` on the calling thread (needs no_new_privs or CAP_SYS_ADMIN).
 // Allocation-free: safe between fork and exec. Returns 0 or errno.

@@ -1,24 +1,18 @@
 #include "backend/namespace/userns.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 
 #include "base/sys.h"
 
 namespace hull::backend::ns {
-
-namespace {
-constexpr uint32_t kIdBase = 1u << 30;
-constexpr uint32_t kSlots = 16384;
-}  // namespace
-
-IdMapping id_mapping_for(const std::string& sandbox_name) {
-  uint32_t h = 2166136261u;  // FNV-1a: stable across builds and hosts
-  for (unsigned char c : sandbox_name) h = (h ^ c) * 16777619u;
-  return IdMapping{kIdBase + 65536u * (h % kSlots), 65536};
-}
 
 Status write_id_maps(pid_t pid, const IdMapping& m) {
   std::string line = "0 " + std::to_string(m.host_base) + " " + std::to_string(m.count) + "\n";
@@ -33,6 +27,40 @@ Status write_id_maps(pid_t pid, const IdMapping& m) {
 
 Result<UniqueFd> open_userns(pid_t pid) {
   return sys::open("/proc/" + std::to_string(pid) + "/ns/user", O_RDONLY);
+}
+
+Result<UniqueFd> single_id_userns(OneId uid, OneId gid) {
+  HULL_ASSIGN(sys::FdPair hold, sys::pipe(O_CLOEXEC));
+  // A raw clone (fork semantics) into a new user namespace. The child only
+  // blocks on the pipe and exits: nothing that is unsafe after fork in a
+  // threaded process.
+  long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) return sys_error("clone (user namespace for an idmapped mount)", errno,
+                                "is userns enabled? see hull doctor");
+  if (pid == 0) {
+    ::close(hold.second.get());  // our copy of the write end, or EOF never comes
+    char c;
+    (void)::read(hold.first.get(), &c, 1);  // returns at EOF: the parent is done
+    ::_exit(0);
+  }
+  hold.first.reset();
+  struct Reap {
+    pid_t pid;
+    UniqueFd* hold;
+    ~Reap() {
+      hold->reset();  // EOF: the child exits
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  } reap{static_cast<pid_t>(pid), &hold.second};
+  const std::string proc = "/proc/" + std::to_string(pid);
+  for (auto [file, id] : {std::pair{"/uid_map", uid}, std::pair{"/gid_map", gid}}) {
+    std::string line = std::to_string(id.inside) + " " + std::to_string(id.outside) + " 1\n";
+    HULL_ASSIGN(UniqueFd fd, sys::open(proc + file, O_WRONLY | O_CLOEXEC));
+    if (auto w = sys::write_all(fd.get(), line); !w)
+      return sys_error("write " + proc + file, w.error().err, "cannot map the workspace owner");
+  }
+  return open_userns(static_cast<pid_t>(pid));
 }
 
 Result<UniqueFd> idmapped_clone(const std::string& path, int userns_fd, uint64_t extra_attrs,

@@ -1,19 +1,20 @@
 // User namespace and idmapped mounts of a namespace sandbox.
 //
-// Id mapping design: sandbox ids 0..65535 map to host ids
-//   host_base = kIdBase + 65536 * slot,  kIdBase = 2^30, slot = hash(name) % 16384
-// so sandbox root is never host root, and two sandboxes with different names
-// almost always get disjoint host ids (a hash collision only shares ids
-// between two sandboxes, never with the host: 2^30.. is far above any
-// /etc/subuid range in practice).
+// User namespaces and idmapped mounts, for both backends.
 //
-// The image rootfs, the workspace and the agent binary are attached through
-// idmapped mounts made with the sandbox's own user namespace: on-disk uid X
-// appears inside as uid X, so files owned by host root look owned by sandbox
-// root, and files sandbox root creates in the workspace are owned by host uid
-// 0 on disk. (For a non-root supervisor the workspace would need an idmap
-// userns mapping the caller's uid; the backend needs host root today — it
-// creates idmapped mounts of host filesystems, which requires CAP_SYS_ADMIN.)
+// A namespace sandbox's user namespace maps sandbox ids 0..65535 to a host
+// range leased for it (host_ids.h), so sandbox root is never host root. The
+// image rootfs and the agent binary are attached through idmapped mounts made
+// with that user namespace: on-disk uid X appears inside as uid X.
+//
+// The workspace is different: it is the user's own directory, and what the
+// sandbox leaves there must belong to its owner (never to root, never to a
+// leased id). It is attached through an idmapped mount of its own, whose
+// user namespace maps exactly one id: the workspace's owner (on disk) to the
+// one host id that writes it (the sandbox user's leased id, or QEMU's uid).
+// Every other id of the sandbox is unmapped there: it sees the workspace as
+// nobody's and cannot create files in it (EOVERFLOW). Idmapped mounts need
+// CAP_SYS_ADMIN on the host: these backends need host root.
 #pragma once
 
 #include <sys/types.h>
@@ -30,11 +31,20 @@ struct IdMapping {
   uint32_t host_base = 0;
   uint32_t count = 65536;
 };
-IdMapping id_mapping_for(const std::string& sandbox_name);
 
 // Writes /proc/<pid>/{uid_map,gid_map}: "0 <host_base> <count>".
 Status write_id_maps(pid_t pid, const IdMapping& m);
 Result<UniqueFd> open_userns(pid_t pid);
+
+// One id mapped both ways: `inside` (for an idmapped mount: the id on disk)
+// is `outside` (the host id that acts on it).
+struct OneId {
+  uint32_t inside = 0;
+  uint32_t outside = 0;
+};
+// A user namespace that maps just `uid` and `gid`, to give to idmapped_clone
+// (no process stays in it: the short-lived child that made it is reaped).
+Result<UniqueFd> single_id_userns(OneId uid, OneId gid);
 
 // A detached clone (open_tree OPEN_TREE_CLONE) of the mount at `path`,
 // idmapped through `userns_fd` with `extra_attrs` (MOUNT_ATTR_RDONLY, ...)
