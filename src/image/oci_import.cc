@@ -113,7 +113,7 @@ Result<Parsed> parse_oci_layout(const std::string& dir) {
 }  // namespace
 
 Result<ImportResult> import_image(ImageStore& store, const std::string& archive, const std::string& tag,
-                                  int progress_fd) {
+                                  int progress_fd, const LayerLimits& limits) {
   if (!tag.empty() && !ImageStore::valid_tag(tag))
     return make_error("invalid image name '" + tag + "'", "use lower-case letters, digits, '.', '_', '-', ':'");
   auto say = [&](const std::string& line) {
@@ -138,7 +138,7 @@ Result<ImportResult> import_image(ImageStore& store, const std::string& archive,
   HULL_ASSIGN(Staging staging, store.stage());
   for (size_t i = 0; i < parsed->layers.size(); ++i) {
     say("layer " + std::to_string(i + 1) + "/" + std::to_string(parsed->layers.size()));
-    if (auto st = apply_layer(staging.rootfs(), parsed->layers[i]); !st)
+    if (auto st = apply_layer(staging.rootfs(), parsed->layers[i], limits); !st)
       return make_error("import " + archive, "layer " + std::to_string(i + 1) + ": " + st.error().message());
   }
   ImageMeta meta;

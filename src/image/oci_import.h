@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "image/oci_layers.h"
 #include "image/store.h"
 
 namespace hull::image {
@@ -27,8 +28,8 @@ struct ImportResult {
 };
 
 // Imports `archive` into `store`; tags it `tag` when not empty. Progress
-// lines go to progress_fd when >= 0.
+// lines go to progress_fd when >= 0. `limits` bound the image's layers.
 Result<ImportResult> import_image(ImageStore& store, const std::string& archive, const std::string& tag,
-                                  int progress_fd);
+                                  int progress_fd, const LayerLimits& limits = {});
 
 }  // namespace hull::image
