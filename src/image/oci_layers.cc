@@ -19,6 +19,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/sys.h"
+
 namespace hull::image {
 namespace {
 
@@ -60,23 +62,10 @@ std::string join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
-// openat2 with RESOLVE_IN_ROOT: every symlink (absolute ones and ".." too)
-// resolves as if `root` were "/", so no name can reach a file outside it;
-// magic links (/proc/self/fd/...) and mount crossings are refused.
-// (Candidate for base/sys as sys::open_in_root.)
-Result<UniqueFd> open_in_root(int root, const std::string& rel, int flags) {
-  struct open_how how {};
-  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  const char* p = rel.empty() ? "." : rel.c_str();
-  for (int attempt = 0;; ++attempt) {
-    long fd = ::syscall(SYS_openat2, root, p, &how, sizeof how);
-    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
-    // EAGAIN: a concurrent rename made the kernel unsure ".." stayed inside.
-    if (errno == EINTR || (errno == EAGAIN && attempt < 16)) continue;
-    return sys_error("open /" + rel, errno);
-  }
-}
+// Names resolve with sys::open_in_root (RESOLVE_IN_ROOT): every symlink,
+// absolute ones and ".." too, as if the root were "/", so no name reaches a
+// file outside it; magic links and mount crossings are refused.
+using sys::open_in_root;
 
 // A directory `name` directly in `dir`: no symlink, no mount crossing (the
 // tree removal below must stay on the root's filesystem).
