@@ -39,6 +39,20 @@ Result<UniqueFd> open_beneath(int root_fd, const std::string& rel, int flags, mo
   return UniqueFd(static_cast<int>(fd));
 }
 
+Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags) {
+  struct open_how how {};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  const char* p = rel.empty() ? "." : rel.c_str();
+  for (int attempt = 0;; ++attempt) {
+    long fd = ::syscall(SYS_openat2, root_fd, p, &how, sizeof how);
+    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+    // EAGAIN: a concurrent rename made the kernel unsure ".." stayed inside.
+    if (errno == EINTR || (errno == EAGAIN && attempt < 16)) continue;
+    return sys_error("open /" + rel, errno);
+  }
+}
+
 Result<FdPair> pipe(int flags) {
   int p[2];
   if (::pipe2(p, flags) < 0) return sys_error("pipe2");
@@ -53,6 +67,13 @@ Result<FdPair> socketpair(int type) {
 
 Result<size_t> read_some(int fd, std::span<std::byte> buf) {
   ssize_t n = retry_eintr([&] { return ::read(fd, buf.data(), buf.size()); });
+  if (n < 0) return sys_error("read");
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> pread_some(int fd, std::span<std::byte> buf, uint64_t offset) {
+  ssize_t n =
+      retry_eintr([&] { return ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset)); });
   if (n < 0) return sys_error("read");
   return static_cast<size_t>(n);
 }

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,11 @@ Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0);
 // openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS):
 // for any path that came from a sandbox. Never follows a link out of `root`.
 Result<UniqueFd> open_beneath(int root_fd, const std::string& rel, int flags, mode_t mode = 0);
+// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV): `rel`
+// resolves as if root_fd were "/" (absolute symlinks and ".." included), so
+// no name reaches a file outside it; for trees unpacked from someone else's
+// archive, where a symlink means what it would mean inside. "" is the root.
+Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags);
 
 struct FdPair {
   UniqueFd first;
@@ -32,6 +38,8 @@ Result<FdPair> socketpair(int type = SOCK_STREAM | SOCK_CLOEXEC);
 
 // Read up to buf.size() bytes; 0 means EOF.
 Result<size_t> read_some(int fd, std::span<std::byte> buf);
+// pread: up to buf.size() bytes at `offset`; the fd's own offset stays put.
+Result<size_t> pread_some(int fd, std::span<std::byte> buf, uint64_t offset);
 // Read exactly buf.size() bytes or fail ("unexpected EOF" is an Error).
 Status read_exact(int fd, std::span<std::byte> buf);
 Status write_all(int fd, std::span<const std::byte> buf);

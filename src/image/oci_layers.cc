@@ -19,6 +19,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/sys.h"
+
 namespace hull::image {
 namespace {
 
@@ -60,23 +62,10 @@ std::string join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
-// openat2 with RESOLVE_IN_ROOT: every symlink (absolute ones and ".." too)
-// resolves as if `root` were "/", so no name can reach a file outside it;
-// magic links (/proc/self/fd/...) and mount crossings are refused.
-// (Candidate for base/sys as sys::open_in_root.)
-Result<UniqueFd> open_in_root(int root, const std::string& rel, int flags) {
-  struct open_how how {};
-  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  const char* p = rel.empty() ? "." : rel.c_str();
-  for (int attempt = 0;; ++attempt) {
-    long fd = ::syscall(SYS_openat2, root, p, &how, sizeof how);
-    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
-    // EAGAIN: a concurrent rename made the kernel unsure ".." stayed inside.
-    if (errno == EINTR || (errno == EAGAIN && attempt < 16)) continue;
-    return sys_error("open /" + rel, errno);
-  }
-}
+// Names resolve with sys::open_in_root (RESOLVE_IN_ROOT): every symlink,
+// absolute ones and ".." too, as if the root were "/", so no name reaches a
+// file outside it; magic links and mount crossings are refused.
+using sys::open_in_root;
 
 // A directory `name` directly in `dir`: no symlink, no mount crossing (the
 // tree removal below must stay on the root's filesystem).
@@ -109,7 +98,7 @@ struct ArchiveFree {
 
 class LayerApplier {
  public:
-  LayerApplier(int root, const LayerLimits& limits) : root_(root), limits_(limits) {}
+  LayerApplier(int root, LayerBudget& budget) : root_(root), budget_(budget) {}
 
   Result<LayerStats> run(int layer_fd);
 
@@ -136,9 +125,8 @@ class LayerApplier {
   }
 
   int root_;
-  LayerLimits limits_;
+  LayerBudget& budget_;  // the image's, shared with its other layers
   LayerStats stats_;
-  uint64_t name_bytes_ = 0;
   bool as_root_ = ::geteuid() == 0;
   std::string cur_;  // the current entry's name, printable
   // Names this layer has written: an opaque marker or whiteout removes only
@@ -400,15 +388,21 @@ Status LayerApplier::apply_entry(archive* a, archive_entry* e) {
   const char* raw = archive_entry_pathname(e);
   if (raw == nullptr) return make_error("layer entry", "has no name");
   cur_ = printable(raw);
-  if (++stats_.entries > limits_.max_entries)
-    return bad("layer has more than " + std::to_string(limits_.max_entries) + " entries");
-  name_bytes_ += std::string_view(raw).size();
-  if (name_bytes_ > limits_.max_name_bytes)
-    return bad("entry names exceed " + std::to_string(limits_.max_name_bytes) + " bytes");
+  const LayerLimits& limits = budget_.limits;
+  ++stats_.entries;
+  if (++budget_.entries > limits.max_entries)
+    return bad("the image's layers hold more than " + std::to_string(limits.max_entries) +
+               " entries in all");
+  budget_.name_bytes += std::string_view(raw).size();
+  if (budget_.name_bytes > limits.max_name_bytes)
+    return bad("the image's entry names exceed " + std::to_string(limits.max_name_bytes) +
+               " bytes in all");
   int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
   if (size < 0) return bad("negative size");
-  if (static_cast<uint64_t>(size) > limits_.max_bytes - std::min(stats_.bytes, limits_.max_bytes))
-    return bad("layer data exceeds the limit of " + std::to_string(limits_.max_bytes) + " bytes");
+  if (static_cast<uint64_t>(size) > limits.max_bytes - std::min(budget_.bytes, limits.max_bytes))
+    return bad("the image's layer data exceeds the limit of " + std::to_string(limits.max_bytes) +
+               " bytes");
+  budget_.bytes += static_cast<uint64_t>(size);
   stats_.bytes += static_cast<uint64_t>(size);
 
   HULL_ASSIGN(EntryPath p, normalise(raw, "name"));
@@ -463,8 +457,8 @@ Result<LayerStats> LayerApplier::run(int layer_fd) {
 }  // namespace
 
 Result<LayerStats> apply_layer_fd(const UniqueFd& root_dir, const UniqueFd& layer,
-                                  const LayerLimits& limits) {
-  return LayerApplier(root_dir.get(), limits).run(layer.get());
+                                  LayerBudget& budget) {
+  return LayerApplier(root_dir.get(), budget).run(layer.get());
 }
 
 Result<LayerStats> apply_layer(const std::string& root_dir, const std::string& layer_path,
@@ -473,7 +467,8 @@ Result<LayerStats> apply_layer(const std::string& root_dir, const std::string& l
   if (!root) return sys_error("open " + root_dir);
   UniqueFd layer(::open(layer_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!layer) return sys_error("open " + layer_path);
-  auto r = apply_layer_fd(root, layer, limits);
+  LayerBudget budget{limits};
+  auto r = apply_layer_fd(root, layer, budget);
   if (!r.ok()) {
     Error e = r.error();
     e.op = "apply layer " + layer_path + ": " + e.op;

@@ -37,8 +37,9 @@
 //    of this layer are remembered by name, so the marker may come before or
 //    after its siblings. Other ".wh..wh." names are skipped. Whiteouts are
 //    never written to disk.
-//  - Limits: entry count, declared data bytes, and total name bytes; exceeding
-//    any is an Error.
+//  - Limits: entry count, declared data bytes, and total name bytes, counted
+//    in a LayerBudget that every layer of one image shares; exceeding any is
+//    an Error.
 #pragma once
 
 #include <cstdint>
@@ -49,10 +50,31 @@
 
 namespace hull::image {
 
+// The defaults of LayerLimits, for one whole image (all its layers
+// together), well above any real image. The tar bytes leave room past the
+// data for each entry's header blocks, padding and long-name records.
+inline constexpr uint64_t kMaxImageEntries = 1'000'000;
+inline constexpr uint64_t kMaxImageBytes = uint64_t{64} << 30;
+inline constexpr uint64_t kMaxImageNameBytes = uint64_t{256} << 20;
+inline constexpr uint64_t kMaxImageTarBytes = uint64_t{72} << 30;
+
 struct LayerLimits {
-  uint64_t max_entries = 1'000'000;
-  uint64_t max_bytes = uint64_t{64} << 30;        // declared data of all entries
-  uint64_t max_name_bytes = uint64_t{256} << 20;  // sum of entry name lengths
+  uint64_t max_entries = kMaxImageEntries;
+  uint64_t max_bytes = kMaxImageBytes;           // declared data of all entries
+  uint64_t max_name_bytes = kMaxImageNameBytes;  // sum of entry name lengths
+  // Decompressed layer streams, counted by digest_layer (layer_digest.h).
+  uint64_t max_tar_bytes = kMaxImageTarBytes;
+};
+
+// What the layers applied with it have used of `limits`. Give every layer of
+// one image the same budget: the limits are the image's, so twenty layers
+// each just under them cannot add up to twenty times as much.
+struct LayerBudget {
+  LayerLimits limits;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  uint64_t name_bytes = 0;
+  uint64_t tar_bytes = 0;
 };
 
 struct LayerStats {
@@ -62,11 +84,12 @@ struct LayerStats {
   uint64_t skipped = 0;    // devices, fifos, sockets, aufs ".wh..wh." metadata
 };
 
+// One layer on its own, with a budget of `limits` for it alone.
 Result<LayerStats> apply_layer(const std::string& root_dir, const std::string& layer_path,
                                const LayerLimits& limits = {});
-// Same, on open descriptors (borrowed): root_dir a directory, layer readable
-// from its current offset.
+// One layer of an image, on open descriptors (borrowed): root_dir a
+// directory, layer read from its current offset; counted against `budget`.
 Result<LayerStats> apply_layer_fd(const UniqueFd& root_dir, const UniqueFd& layer,
-                                  const LayerLimits& limits = {});
+                                  LayerBudget& budget);
 
 }  // namespace hull::image

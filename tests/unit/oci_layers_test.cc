@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -324,6 +325,25 @@ TEST_F(OciLayers, ByteEntryAndNameLimitsAreErrors) {
   r = apply(l, Compression::kNone, {.max_name_bytes = 1});
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(apply(l, Compression::kNone, {.max_entries = 2, .max_bytes = 1200}).ok());
+}
+
+TEST_F(OciLayers, OneBudgetHoldsForAllLayersOfAnImage) {
+  const std::string a = tmp_->path() + "/a.tar", b = tmp_->path() + "/b.tar";
+  ASSERT_TRUE(Layer().file("a", std::string(600, 'x')).write(a, Compression::kNone));
+  ASSERT_TRUE(Layer().file("b", std::string(600, 'y')).write(b, Compression::kNone));
+  UniqueFd root = sys::open(root_, O_RDONLY | O_DIRECTORY).value();
+  LayerBudget budget{{.max_bytes = 1000}};
+  auto first = apply_layer_fd(root, sys::open(a, O_RDONLY).value(), budget);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  EXPECT_EQ(budget.entries, 1u);
+  EXPECT_EQ(budget.bytes, 600u);
+  // Each layer alone is within the limit; together they are not.
+  auto second = apply_layer_fd(root, sys::open(b, O_RDONLY).value(), budget);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message().find("limit of 1000 bytes"), std::string::npos)
+      << second.error().message();
+  EXPECT_TRUE(apply_layer(root_, b, {.max_bytes = 1000}).ok())
+      << "a layer on its own has its own budget";
 }
 
 TEST_F(OciLayers, GzipLayerApplies) {
