@@ -249,7 +249,7 @@ void run_child(const ChildPlan& p) {
   // and seccomp require it without CAP_SYS_ADMIN), capabilities dropped
   // before seccomp denies capset-adjacent calls, seccomp last.
   HULL_SYS(Step::kNoNewPrivs, ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-  if (p.landlock_abi > 0) HULL_STEP(Step::kLandlock, landlock_restrict_to_root(p.landlock_abi));
+  if (p.landlock_abi > 0) HULL_STEP(Step::kLandlock, landlock_restrict(p.landlock_abi));
   HULL_STEP(Step::kDropCaps, drop_capabilities());
   HULL_STEP(Step::kRlimits, set_rlimits(p));
   HULL_STEP(Step::kSeccomp, install_seccomp(p));

@@ -88,6 +88,6 @@ int apply_mount(const ChildMount& m);
 int attach_detached(int mount_fd, const char* target);
 int write_small_file(const char* path, const char* content);
 int bring_up_loopback();
-int landlock_restrict_to_root(int abi);
+int landlock_restrict(int abi);  // landlock.h says what it allows
 
 }  // namespace hull::backend::ns
