@@ -152,8 +152,9 @@ asio::awaitable<int> copy_out(wire::Channel& ch, std::string src, std::string ds
         if (in.data.size() > *announced - received) {
           (*s)->reset("more content than announced");
           co_return fail("read " + src + ": the sandbox sent more than the " + std::to_string(*announced) +
-                             " bytes it announced (did the file grow while it was copied?)",
-                         nothing_left);
+                             " bytes it announced",
+                         nothing_left + "; a file that grew while it was copied can be copied again, and one "
+                                        "with no size of its own (/proc, /sys) read with hull exec NAME -- cat FILE");
         }
         received += in.data.size();
         if (sink.file) {
