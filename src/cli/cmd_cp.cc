@@ -17,7 +17,6 @@
 #include <optional>
 
 #include "base/paths.h"
-#include "base/sys.h"
 #include "cli/client_session.h"
 #include "cli/commands.h"
 #include "cli/host_files.h"
