@@ -180,5 +180,20 @@ TEST_F(HostileControlSocket, CliRefusesAControlSocketServedByAnotherUserBeforeSe
   EXPECT_EQ(std::string(got), "0") << "the CLI sent bytes to a socket served by uid " << kIntruder;
 }
 
+// The CLI side of the runtime-dir rule: a socket in a directory others may
+// write could have been swapped, so the CLI does not connect to it.
+TEST_F(HostileControlSocket, CliRefusesAControlSocketInADirectoryOthersCanWrite) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_hull({"run", "-d", "--name", "g", "--", "sleep", "1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string run_dir = fs::path(inspect_json("g")["state"].value("socket", "")).parent_path().string();
+  ASSERT_FALSE(run_dir.empty());
+  ASSERT_EQ(::chmod(run_dir.c_str(), 0773), 0);
+  auto e = run_hull({"exec", "g", "--", "true"});
+  ::chmod(run_dir.c_str(), 0700);
+  EXPECT_EQ(e.exit_code, 125) << e.err;
+  EXPECT_NE(e.err.find(run_dir + " is writable by others (mode 0773)"), std::string::npos) << e.err;
+}
+
 }  // namespace
 }  // namespace hull::testing
