@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/private_dir.h"
+
 namespace hull::paths {
 
 namespace {
@@ -33,6 +35,27 @@ std::string runtime_dir() {
   if (auto h = hull_home(); !h.empty()) return h + "/run";
   if (is_root()) return "/run/hull";
   return env_or("XDG_RUNTIME_DIR", "/tmp/hull-" + std::to_string(::getuid())) + "/hull";
+}
+
+Result<std::string> prepare_runtime_dir() {
+  const std::string rt = runtime_dir();
+  auto dir = open_private_dir(rt, Missing::kCreate);
+  if (dir) return rt;
+  const std::string uid = std::to_string(::geteuid());
+  std::string next;
+  if (!hull_home().empty()) {
+    next = "point HULL_HOME at a directory only you can write";
+  } else if (is_root()) {
+    next = "make " + rt + " and the directories above it root's, and writable by no one else";
+  } else if (env_or("XDG_RUNTIME_DIR", "").empty()) {
+    next = "set XDG_RUNTIME_DIR to a directory only you can write (e.g. /run/user/" + uid + "), or have /tmp/hull-" +
+           uid + " removed";
+  } else {
+    next = "set XDG_RUNTIME_DIR to a directory only you can write";
+  }
+  return make_error("runtime directory " + rt + " is not safe: " + dir.error().message() +
+                        " (another user could pose as a sandbox's supervisor there)",
+                    next);
 }
 
 std::string cache_dir() {

@@ -10,11 +10,18 @@
 
 #include <string>
 
+#include "base/result.h"
+
 namespace hull::paths {
 
 std::string data_dir();     // images, keys
 std::string state_dir();    // sandboxes/, audit log
 std::string runtime_dir();  // sockets
+// runtime_dir(), created 0700 if missing, and only if no other user can
+// change it or what leads to it (open_private_dir, base/private_dir.h):
+// another user's /tmp/hull-<uid> would let them pose as a supervisor. The
+// error says what to do (set XDG_RUNTIME_DIR, or have the directory removed).
+Result<std::string> prepare_runtime_dir();
 std::string cache_dir();    // built artifacts keyed by inputs
 
 std::string sandboxes_dir();                       // state_dir()/sandboxes

@@ -53,6 +53,67 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags) {
   }
 }
 
+Result<UniqueFd> open_no_symlinks(int dir_fd, const std::string& path, int flags, mode_t mode) {
+  struct open_how how {};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = retry_eintr([&] { return ::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how); });
+  if (fd < 0) return sys_error("open " + path);
+  return UniqueFd(static_cast<int>(fd));
+}
+
+Result<UniqueFd> open_at(int dir_fd, const std::string& name, int flags, mode_t mode) {
+  int fd = retry_eintr([&] { return ::openat(dir_fd, name.c_str(), flags | O_CLOEXEC, mode); });
+  if (fd < 0) return sys_error("open " + name);
+  return UniqueFd(fd);
+}
+
+Result<struct ::stat> fstat(int fd, const std::string& what) {
+  struct ::stat st {};
+  if (::fstat(fd, &st) < 0) return sys_error("stat " + what);
+  return st;
+}
+
+Result<struct ::stat> lstat_at(int dir_fd, const std::string& name) {
+  struct ::stat st {};
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return sys_error("stat " + name);
+  return st;
+}
+
+Result<struct ::statvfs> fstatvfs(int fd, const std::string& what) {
+  struct ::statvfs st {};
+  if (retry_eintr([&] { return ::fstatvfs(fd, &st); }) < 0) return sys_error("statvfs " + what);
+  return st;
+}
+
+Status fsync(int fd, const std::string& what) {
+  if (retry_eintr([&] { return ::fsync(fd); }) < 0) return sys_error("fsync " + what);
+  return ok_status();
+}
+
+Status mkdir_at(int dir_fd, const std::string& name, mode_t mode) {
+  if (::mkdirat(dir_fd, name.c_str(), mode) < 0) return sys_error("mkdir " + name);
+  return ok_status();
+}
+
+Status rename_at(int dir_fd, const std::string& from, const std::string& to) {
+  if (::renameat(dir_fd, from.c_str(), dir_fd, to.c_str()) < 0) return sys_error("rename " + from + " -> " + to);
+  return ok_status();
+}
+
+Status unlink_at(int dir_fd, const std::string& name) {
+  if (::unlinkat(dir_fd, name.c_str(), 0) < 0) return sys_error("unlink " + name);
+  return ok_status();
+}
+
+Result<struct ::ucred> peer_credentials(int sock_fd) {
+  struct ::ucred cred {};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(sock_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return sys_error("getsockopt SO_PEERCRED");
+  return cred;
+}
+
 Result<FdPair> pipe(int flags) {
   int p[2];
   if (::pipe2(p, flags) < 0) return sys_error("pipe2");

@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -28,6 +30,26 @@ Result<UniqueFd> open_beneath(int root_fd, const std::string& rel, int flags, mo
 // no name reaches a file outside it; for trees unpacked from someone else's
 // archive, where a symlink means what it would mean inside. "" is the root.
 Result<UniqueFd> open_in_root(int root_fd, const std::string& rel, int flags);
+// openat2(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS): for a host path the
+// user named that may lie where a sandbox writes (a shared workspace).
+// Absolute or relative to dir_fd (AT_FDCWD); ".." allowed; ELOOP on a symlink.
+Result<UniqueFd> open_no_symlinks(int dir_fd, const std::string& path, int flags, mode_t mode = 0);
+// openat(2), for one name in dir_fd.
+Result<UniqueFd> open_at(int dir_fd, const std::string& name, int flags, mode_t mode = 0);
+
+// `what` names the file in the error.
+Result<struct ::stat> fstat(int fd, const std::string& what);
+// fstatat(AT_SYMLINK_NOFOLLOW); Error::err is ENOENT when there is nothing.
+Result<struct ::stat> lstat_at(int dir_fd, const std::string& name);
+Result<struct ::statvfs> fstatvfs(int fd, const std::string& what);
+Status fsync(int fd, const std::string& what);
+Status mkdir_at(int dir_fd, const std::string& name, mode_t mode);
+// renameat(2) within one directory: replaces `to` (a symlink there is replaced, not followed).
+Status rename_at(int dir_fd, const std::string& from, const std::string& to);
+Status unlink_at(int dir_fd, const std::string& name);
+// SO_PEERCRED: who created the peer of a connected unix socket (for a
+// listening server, as of its listen()).
+Result<struct ::ucred> peer_credentials(int sock_fd);
 
 struct FdPair {
   UniqueFd first;

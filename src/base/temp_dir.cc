@@ -7,7 +7,9 @@
 namespace hull {
 
 Result<TempDir> TempDir::create(const std::string& parent, const std::string& prefix) {
-  HULL_TRY(sys::mkdir_p(parent, 0755));
+  // Only a missing parent is made: mkdir_p also chmods an existing one, and
+  // "/tmp" would lose its sticky, world-writable mode.
+  if (!sys::exists(parent)) HULL_TRY(sys::mkdir_p(parent, 0755));
   std::string tmpl = parent + "/" + prefix + "XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) return sys_error("mkdtemp " + tmpl);
   return TempDir(tmpl);

@@ -2,8 +2,10 @@
 // exactly one side written NAME:/path, '-' for stdin/stdout on the host side.
 // Streamed through the supervisor with FileRequest kRead/kWrite: at most one
 // chunk (plus the channel's credit window) is in memory at any time.
+// Host paths are reached without following symlinks (cli/host_files.h); a
+// download writes no more than the sandbox announced, into a temp file that
+// replaces DST only once complete.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -15,9 +17,9 @@
 #include <optional>
 
 #include "base/paths.h"
-#include "base/sys.h"
 #include "cli/client_session.h"
 #include "cli/commands.h"
+#include "cli/host_files.h"
 #include "cli/sandbox_ref.h"
 #include "cli/tty.h"
 
@@ -105,47 +107,92 @@ asio::awaitable<int> copy_in(wire::Channel& ch, int src_fd, std::string dst, con
   }
 }
 
+// The content the sandbox streams for a kRead goes here: a HostDownload (a
+// temp file renamed into place once complete) or our stdout.
+struct Sink {
+  std::optional<HostDownload> file;
+  std::optional<stream_descriptor> out;
+  std::string shown;
+};
+
 asio::awaitable<int> copy_out(wire::Channel& ch, std::string src, std::string dst) {
   auto ex = co_await asio::this_coro::executor;
   auto info = co_await remote_stat(ch, src);
   if (!info) co_return fail(info.error());
   if (info->type == wire::FileType::kDirectory) co_return fail("copying directories is not supported yet", "copy the files one by one");
-  std::optional<stream_descriptor> out;
+  Sink sink;
   if (dst == "-") {
-    out.emplace(ex, ::fcntl(1, F_DUPFD_CLOEXEC, 3));
+    sink.out.emplace(ex, ::fcntl(1, F_DUPFD_CLOEXEC, 3));
+    sink.shown = "stdout";
   } else {
-    struct stat st {};
-    if (::stat(dst.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dst += "/" + base_name(src);
-    auto fd = sys::open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, info->mode & 0777 ? info->mode & 0777 : 0644);
-    if (!fd) co_return fail(fd.error());
-    out.emplace(ex, fd->release());
+    auto d = HostDownload::prepare(dst, base_name(src));
+    if (!d) co_return fail(d.error());
+    sink.file.emplace(std::move(*d));
+    sink.shown = sink.file->target();
   }
   wire::FileRequest req;
   req.op = wire::FileOp::kRead;
   req.path = src;
   auto s = co_await ch.open(req);
   if (!s) co_return fail("read " + src + ": " + s.error().message());
+  // The sandbox announces the file (FileInfo) before its content, and may
+  // not send a byte more: a hostile one could otherwise stream without end.
+  std::optional<uint64_t> announced;
+  uint64_t received = 0;
+  const std::string nothing_left = sink.file ? "nothing was written to " + sink.shown : "output stopped there";
   for (;;) {
     auto in = co_await (*s)->receive();
     switch (in.kind) {
       case wire::Incoming::Kind::kData: {
-        boost::system::error_code ec;
-        co_await asio::async_write(*out, asio::buffer(in.data), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-          (*s)->reset("local write failed");
-          co_return fail("write " + dst + ": " + ec.message());
+        if (!announced) {
+          (*s)->reset("file content before file_info");
+          co_return fail("read " + src + ": the sandbox sent content before announcing the file", nothing_left);
         }
-        (*s)->consume(in.data.size());  // credit back only once it is on disk
+        if (in.data.size() > *announced - received) {
+          (*s)->reset("more content than announced");
+          co_return fail("read " + src + ": the sandbox sent more than the " + std::to_string(*announced) +
+                             " bytes it announced",
+                         nothing_left + "; a file that grew while it was copied can be copied again, and one "
+                                        "with no size of its own (/proc, /sys) read with hull exec NAME -- cat FILE");
+        }
+        received += in.data.size();
+        if (sink.file) {
+          if (auto st = sink.file->write(in.data); !st) {
+            (*s)->reset("local write failed");
+            co_return fail(st.error());
+          }
+        } else {
+          boost::system::error_code ec;
+          co_await asio::async_write(*sink.out, asio::buffer(in.data), asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) {
+            (*s)->reset("local write failed");
+            co_return fail("write stdout: " + ec.message());
+          }
+        }
+        (*s)->consume(in.data.size());  // credit back only once it is written
         break;
       }
       case wire::Incoming::Kind::kEof:
         break;
       case wire::Incoming::Kind::kMessage:
-        if (auto* done = std::get_if<wire::FileDone>(&in.message)) {
+        if (auto* fi = std::get_if<wire::FileInfo>(&in.message); fi && !announced) {
+          announced = fi->size;
+          if (sink.file) {
+            if (auto st = sink.file->begin(fi->size, fi->mode); !st) {
+              (*s)->reset("refused by the host");
+              co_return fail(st.error());
+            }
+          }
+        } else if (auto* done = std::get_if<wire::FileDone>(&in.message)) {
           (*s)->finish();
-          co_return done->err == 0 ? 0 : fail(file_error("read " + src + " in the sandbox", *done));
+          if (done->err != 0) co_return fail(file_error("read " + src + " in the sandbox", *done));
+          if (!announced) co_return fail("read " + src + ": the sandbox never announced the file", nothing_left);
+          if (sink.file) {
+            if (auto st = sink.file->commit(); !st) co_return fail(st.error());
+          }
+          co_return 0;
         }
-        break;  // FileInfo: already known from the stat
+        break;
       case wire::Incoming::Kind::kReset:
       case wire::Incoming::Kind::kClosed:
         co_return fail("read " + src + ": the sandbox ended the request: " + in.reason);
@@ -167,24 +214,18 @@ int cmd_cp(const std::string& src_arg, const std::string& dst_arg) {
   StdioFlagsGuard restore_flags;
 
   if (!dst.sandbox.empty()) {
-    UniqueFd in;
-    mode_t mode = 0644;
+    UploadSource in;
     if (src.path == "-") {
-      in.reset(::fcntl(0, F_DUPFD_CLOEXEC, 3));
+      in.fd.reset(::fcntl(0, F_DUPFD_CLOEXEC, 3));
+      if (!in.fd) return fail(sys_error("dup stdin"));
     } else {
-      auto fd = sys::open(src.path, O_RDONLY | O_CLOEXEC);
-      if (!fd) return fail(fd.error());
-      struct stat st {};
-      if (::fstat(fd->get(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return fail("copying directories is not supported yet", "copy the files one by one");
-        mode = st.st_mode & 0777;
-      }
-      in = std::move(*fd);
+      auto opened = open_upload_source(src.path);
+      if (!opened) return fail(opened.error());
+      in = std::move(*opened);
     }
-    if (!in) return fail(sys_error("open the source"));
-    int fd = in.release();  // owned by the stream_descriptor from here
+    int fd = in.fd.release();  // owned by the stream_descriptor from here
     return run_session(sb->state.socket, "client", [&](wire::Channel& ch) {
-      return copy_in(ch, fd, dst.path, src.path, mode);
+      return copy_in(ch, fd, dst.path, src.path, in.mode);
     });
   }
   return run_session(sb->state.socket, "client", [&](wire::Channel& ch) { return copy_out(ch, src.path, dst.path); });

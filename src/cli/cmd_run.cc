@@ -176,6 +176,8 @@ void remove_after_exit(const std::string& name) {
 }  // namespace
 
 int cmd_run(const RunOptions& o) {
+  // The supervisor would refuse it too, but only after the image is ready.
+  if (auto rt = paths::prepare_runtime_dir(); !rt) return fail(rt.error());
   std::optional<image::ImageRecord> img;
   auto spec = build_spec(o, &img);
   if (!spec) return fail(spec.error());

@@ -123,7 +123,9 @@ int main_impl(int argc, char** argv) {
   auto* c_cp = app.add_subcommand("cp", "Copy a file between the host and a sandbox (NAME:/path; '-' = stdin/stdout)");
   c_cp->add_option("src", src, "Source")->required();
   c_cp->add_option("dst", dst, "Destination")->required();
-  c_cp->footer("Example: hull cp ./data.csv mybox:/workspace/data.csv");
+  c_cp->footer("Host paths follow no symlink (a sandbox could have planted it): a symlinked directory is refused,\n"
+                "a symlink at DST is replaced. A download writes at most the size the sandbox announced.\n"
+                "Example: hull cp ./data.csv mybox:/workspace/data.csv");
 
   auto* c_logs = app.add_subcommand("logs", "Print the output of a detached sandbox's main command");
   c_logs->add_flag("-f,--follow", follow, "Keep printing until the sandbox ends");

@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/paths.h"
+#include "base/private_dir.h"
 #include "base/sys.h"
 #include "supervisor/supervisor.h"
 
@@ -79,18 +80,22 @@ Result<SandboxRef> find_sandbox(const std::string& name) {
 
 Result<UniqueFd> connect_control(const std::string& socket_path) {
   if (socket_path.empty()) return make_error("connect to supervisor", "the sandbox has no control socket");
+  const fs::path p(socket_path);
+  // In a directory another user can change (or made), the socket could be
+  // theirs. Once it passed, nobody else can swap what the path names.
+  auto dir_fd = open_private_dir(p.parent_path().string(), Missing::kRefuse);
+  if (!dir_fd)
+    return make_error("refusing the control socket " + socket_path + ": " + dir_fd.error().message(),
+                      "run sandboxes with XDG_RUNTIME_DIR (or HULL_HOME) set to a directory only you can write");
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return sys_error("socket");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::string target = socket_path;
-  UniqueFd dir_fd;
   // sun_path holds 107 bytes; deep HULL_HOMEs (tests) exceed it, so name the
-  // socket relative to an O_PATH fd of its directory instead.
+  // socket relative to the fd of its directory instead.
   if (target.size() >= sizeof(addr.sun_path)) {
-    fs::path p(socket_path);
-    HULL_ASSIGN(dir_fd, sys::open(p.parent_path().string(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    target = "/proc/self/fd/" + std::to_string(dir_fd.get()) + "/" + p.filename().string();
+    target = "/proc/self/fd/" + std::to_string(dir_fd->get()) + "/" + p.filename().string();
     if (target.size() >= sizeof(addr.sun_path)) return make_error("connect " + socket_path, "socket name too long");
   }
   std::memcpy(addr.sun_path, target.c_str(), target.size() + 1);
@@ -99,6 +104,16 @@ Result<UniqueFd> connect_control(const std::string& socket_path) {
     rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) return sys_error("connect " + socket_path, errno, "is the sandbox still running? see hull ls");
+  // Before a single byte (a cp upload, exec -i stdin): a supervisor runs as
+  // the user who started its sandbox, so a peer of any other uid — root
+  // included — is posing as one. SO_PEERCRED is the kernel's word for it.
+  HULL_ASSIGN(struct ::ucred peer, sys::peer_credentials(fd.get()));
+  if (peer.uid != ::geteuid())
+    return make_error("refusing the control socket " + socket_path + ": it is served by uid " +
+                          std::to_string(peer.uid) + " (pid " + std::to_string(peer.pid) + "), not by you (uid " +
+                          std::to_string(::geteuid()) + ")",
+                      "nothing was sent; another user may be posing as the sandbox's supervisor — remove the socket "
+                      "and check who can write its directory");
   return fd;
 }
 

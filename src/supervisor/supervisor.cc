@@ -314,8 +314,7 @@ asio::awaitable<void> Supervisor::judge_channel_end(Status st) {
 }
 
 Status Supervisor::listen() {
-  std::string rt = paths::runtime_dir();
-  HULL_TRY(sys::mkdir_p(rt, 0700));
+  HULL_ASSIGN(std::string rt, paths::prepare_runtime_dir());
   socket_path_ = rt + "/" + spec_.name + ".sock";
   if (socket_path_.size() >= sizeof(sockaddr_un::sun_path)) {
     return make_error("listen " + socket_path_, "path too long for a unix socket (set HULL_HOME shorter)");

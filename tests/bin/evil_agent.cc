@@ -14,6 +14,10 @@
 //   wrong-reply Hello + Ready; answers an exec with file_done
 //   exit        Hello + Ready, then exits (the sandbox dies under the host)
 //   open-stream Hello + Ready, then opens streams of its own toward the host
+//   cp-overrun  Hello + Ready; answers every file stat and read with a
+//               FileInfo announcing a 10-byte regular file, and a read with
+//               192 KiB of content (within its credit) before Eof and an
+//               ok FileDone: a download must stop at the announced size
 //
 // In a microVM it is the guest's /init instead (no fd 3): it mounts devtmpfs,
 // the workspace over 9p (tag "workspace") and takes the virtio-serial port as
@@ -163,6 +167,23 @@ int main() {
         marked = true;
         touch("/workspace/evil-starved");
       }
+    });
+  }
+  if (mode == "cp-overrun") {
+    read_frames([&](const Frame& f) {
+      if (f.type != FrameType::kOpen) return;
+      auto req = decode_message(f.payload);
+      const auto* file = req ? std::get_if<FileRequest>(&*req) : nullptr;
+      if (file == nullptr) return;
+      send_message(FrameType::kMessage, f.stream, FileInfo{FileType::kRegular, 10, 0644, 0});
+      if (file->op == FileOp::kRead) {
+        // 3 frames + 2 messages' credit stay inside the initial window.
+        std::vector<std::byte> chunk(kMaxPayload, std::byte{'z'});
+        for (int i = 0; i < 3; ++i)
+          send_frame(FrameType::kData, static_cast<uint8_t>(StreamFd::kStdout), f.stream, chunk);
+        send_frame(FrameType::kEof, static_cast<uint8_t>(StreamFd::kStdout), f.stream, {});
+      }
+      send_message(FrameType::kMessage, f.stream, FileDone{0, ""});
     });
   }
   if (mode == "overrun" || mode == "wrong-reply") {

@@ -93,6 +93,9 @@ class SupervisorProcess {
   }
 
   const std::string& dir() const { return dir_; }
+  // Its HULL_HOME: set it to reach this sandbox with the `hull` CLI.
+  const std::string& home() const { return home_.path(); }
+  const std::string& name() const { return spec_.name; }
   const std::string& workspace() const { return workspace_.path(); }
   pid_t pid() const { return pid_; }
   std::string socket_path() const { return home_.path() + "/run/" + spec_.name + ".sock"; }
