@@ -97,8 +97,13 @@ TEST_F(QemuIdentity, TheRootDiskIsClosedToOtherUsersAndHandedToQemuOpen) {
   HULL_REQUIRE_MICROVM();
   const int qemu = start_builder_like("b1", home_ + "/repo");
   ASSERT_GT(qemu, 0);
-  const std::string disk = fs::read_symlink("/proc/" + std::to_string(qemu) + "/fd/5").string();
-  ASSERT_NE(disk.find(".ext4"), std::string::npos) << disk;
+  std::string disk;  // QEMU keeps the fd it was given in an fdset, under a number of its own
+  for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(qemu) + "/fd")) {
+    std::error_code ec;
+    auto target = fs::read_symlink(e.path(), ec).string();
+    if (!ec && target.ends_with(".ext4")) disk = target;
+  }
+  ASSERT_FALSE(disk.empty()) << "QEMU holds no open root disk";
   struct stat st {};
   ASSERT_EQ(::stat(disk.c_str(), &st), 0) << disk;
   EXPECT_EQ(st.st_mode & 07777, 0600u) << disk;

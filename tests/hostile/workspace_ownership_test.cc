@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,6 +21,12 @@ namespace fs = std::filesystem;
 
 constexpr uid_t kOwner = 4242;  // a host user who is not root
 constexpr gid_t kOwnerGroup = 4343;
+
+std::string octal(unsigned mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
+}
 
 class CliHostileWorkspace : public CliTest {
  protected:
@@ -44,7 +51,7 @@ class CliHostileWorkspace : public CliTest {
       if (st.st_uid != kOwner || st.st_gid != kOwnerGroup)
         problems += p.string() + " owned by " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + "\n";
       if ((st.st_mode & (S_ISUID | S_ISGID)) != 0 && !S_ISDIR(st.st_mode))
-        problems += p.string() + " has mode " + std::to_string(st.st_mode & 07777) + "\n";
+        problems += p.string() + " has mode " + octal(st.st_mode & 07777) + "\n";
       char buf[64];
       if (!S_ISLNK(st.st_mode) && ::lgetxattr(p.c_str(), "security.capability", buf, sizeof buf) >= 0)
         problems += p.string() + " has a file capability\n";
