@@ -1,6 +1,7 @@
 #include "backend/microvm/accel_probe.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -86,6 +87,11 @@ AccelChoice probe_kvm(const std::string& qemu, const std::string& kernel) {
   std::vector<char*> argv;
   for (auto& s : store) argv.push_back(s.data());
   argv.push_back(nullptr);
+  // The probe boots only hull's own kernel, but QEMU still runs unprivileged:
+  // nobody, with /dev/kvm's group, no_new_privs.
+  struct stat kvm {};
+  const gid_t kvm_gid = ::stat("/dev/kvm", &kvm) == 0 ? kvm.st_gid : 0;
+  const bool drop = ::geteuid() == 0;
   const auto started = Clock::now();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -94,6 +100,13 @@ AccelChoice probe_kvm(const std::string& qemu, const std::string& kernel) {
   }
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (drop) {
+      gid_t groups[1] = {kvm_gid};
+      if (::setgroups(1, groups) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+          ::setresuid(65534, 65534, 65534) != 0 || ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+        ::_exit(126);
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
     ::dup2(devnull->get(), 0);
     ::dup2(out_pipe->second.get(), 1);
     ::dup2(out_pipe->second.get(), 2);
