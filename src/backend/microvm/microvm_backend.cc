@@ -42,11 +42,12 @@ bool MicrovmInstance::drain_output(int fd) {
 }
 
 std::string MicrovmInstance::exit_explanation() {
-  // QEMU has exited: what it wrote last may still sit in the sockets.
-  while (console_.drain()) {
-  }
-  while (qemu_log_.drain()) {
-  }
+  // What QEMU wrote last may still sit in the sockets: take what is there
+  // now (one drain reads until the socket is empty or 4 MiB, past the
+  // logs' cap). Not until EOF: QEMU may be alive, e.g. frozen and about to
+  // be stopped as hung.
+  (void)console_.drain();
+  (void)qemu_log_.drain();
   auto v = judge_console_file(console_log_path(state_dir_), kConsoleLogMax);
   if (v && !v->summary.empty()) return v->summary + " (hull logs --console)";
   // Nothing from the guest: then QEMU's own word (its exit and last message).

@@ -24,8 +24,10 @@ class PipedLog {
 
   // Non-blocking source; watch it for readability.
   int fd() const { return source_.get(); }
-  // Copies what is readable now (up to the cap; drops the rest). Returns
-  // false once the writer has closed its end (nothing more will come).
+  // Copies what is readable now (up to the cap; drops the rest), without
+  // blocking: it stops when the source is empty (or after 4 MiB, so one
+  // chatty guest cannot hold the caller). Returns false once the writer has
+  // closed its end (nothing more will come), true otherwise.
   bool drain();
   bool overflowed() const { return overflowed_; }
   bool at_eof() const { return eof_; }
