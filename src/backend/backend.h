@@ -50,6 +50,13 @@ struct BootSpec {
   // there belongs to the workspace's owner on the host (see userns.h).
   uint32_t user_uid = 0;
   uint32_t user_gid = 0;
+  // A weakening, loudly named, for image builds only: the sandbox's root
+  // keeps what a package installer needs inside its own user namespace
+  // (chown, chroot, mount, set-id files), and Landlock is off (it forbids
+  // mount). Refused with a writable workspace: the build's only host input
+  // is read-only, its only output a tar the host checks as hostile.
+  // (Namespace backend; a microVM's guest root has all that in its own kernel.)
+  bool weaken_for_package_install = false;
   std::string state_dir;    // the sandbox directory (scratch, backend.json)
   std::string agent_path;   // host path of the static hull-agent binary
   Limits limits;

@@ -1,10 +1,10 @@
-// The sandbox a Debian image build runs package code in: a microVM started
-// the way `hull run` starts one (this CLI runs itself: `hull run --rm
-// --backend microvm --rootfs <builder> --workspace <repo> --workspace-ro`),
-// so the build goes through the same supervisor, limits and audit path as
-// any sandbox. None where the microVM backend cannot run here (the
-// namespace backend denies the chroot and ownership changes package
-// installs need); the builder then says so and uses a host chroot.
+// The sandbox a Debian image build runs package code in, started the way
+// `hull run` starts one (this CLI runs itself: `hull run --rm --backend B
+// --rootfs <builder> --workspace <repo> --workspace-ro`), so the build goes
+// through the same supervisor, limits and records as any sandbox: a
+// microVM, or a namespace sandbox under the package-install profile (its
+// root may chown, chroot and mount in its own user namespace; backend.h).
+// Never a chroot as host root.
 #pragma once
 
 #include <optional>
@@ -13,9 +13,10 @@
 
 namespace hull::cli {
 
-// HULL_BUILD_SANDBOX: "auto" (default: a microVM when usable, else the host
-// chroot), "microvm" (an Error when it is not usable), "none" (host chroot;
-// the image says so).
+// HULL_BUILD_SANDBOX: "auto" (default: a microVM when usable, else a
+// namespace sandbox), "microvm" (an Error when it is not usable),
+// "namespace" (faster where the microVM is TCG-emulated: ~25 s against
+// 3-5 min for a small image here). The image records which ran the scripts.
 Result<std::optional<image::SandboxRunner>> builder_sandbox();
 
 }  // namespace hull::cli

@@ -108,6 +108,10 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& flags, std::optiona
     return make_error("--workspace-ro needs --workspace DIR");
   }
   spec.workspace_ro = o.workspace_ro;
+  spec.weaken_for_package_install = o.weaken_for_package_install;
+  if (spec.weaken_for_package_install && !spec.workspace.empty() && !spec.workspace_ro)
+    return make_error("--weaken-for-package-install needs --workspace-ro",
+                      "the profile is for image builds, whose input is read-only");
   HULL_TRY(validate_env(o.process.env));
   // The image's config first, the flags after it (later entries win).
   if (img->has_value())

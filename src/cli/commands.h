@@ -53,6 +53,7 @@ struct RunOptions {
   std::string image = "default";
   std::string user;    // -u/--user: overrides the image's user
   std::string rootfs;  // hidden --rootfs: a prepared tree (the image builder's sandbox)
+  bool weaken_for_package_install = false;  // hidden: the image builder's namespace sandbox
 };
 int cmd_run(const RunOptions& o);
 

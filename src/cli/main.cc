@@ -84,6 +84,11 @@ int main_impl(int argc, char** argv) {
   c_run->add_option("--rootfs", run.rootfs, "internal: run a prepared root filesystem (the image builder's)")
       ->group("")
       ->excludes("--image");
+  c_run->add_flag("--weaken-for-package-install", run.weaken_for_package_install,
+                  "internal: the image builder's namespace sandbox (root keeps chown/chroot/mount in its "
+                  "user namespace, set-id files allowed, no Landlock; needs --rootfs and a read-only workspace)")
+      ->group("")
+      ->needs("--rootfs");
   c_run->add_option("command", run.process.command, "Command and arguments (after --)");
   c_run->footer("Example: hull run --rm --workspace . -- sh -c 'make test'");
 

@@ -12,14 +12,17 @@
 //   3. install: a flat repository of those .debs only, and mmdebstrap
 //      installing from it with no network; SOURCE_DATE_EPOCH = the newest
 //      Release date in the lock. This is where package code (maintainer
-//      scripts) runs, so where the front end gives a SandboxRunner it runs
-//      in a hull sandbox (a microVM): the builder rootfs (Debian + mmdebstrap,
+//      scripts) runs, so it runs in a hull sandbox the front end gives (a
+//      SandboxRunner: a microVM, or a namespace sandbox under its
+//      package-install profile): the builder rootfs (Debian + mmdebstrap,
 //      see builder_spec()), the repository read-only at /workspace, no
 //      network, and its only output a tar on stdout that the host applies
 //      like a hostile OCI layer (oci_layers.h: no path leaves the rootfs, no
-//      device nodes). Without a runner it runs on the host as root in a
-//      chroot inside fresh network (none), mount and pid namespaces, and
-//      the image records "isolation": "host-chroot".
+//      device nodes). Only hull's own default image is built without a
+//      runner: on the host as root in a chroot inside fresh network (none),
+//      mount and pid namespaces ("isolation": "host-chroot"), because its
+//      only input is Debian's archive and hull's fixed package list, the
+//      same trust root as the builder image that sandboxes everything else.
 //   Then [[image.files]] are copied in and the tree is published (digest =
 //   content + config, see store.h).
 // Same lock ⇒ same .debs ⇒ same tree ⇒ same digest (either isolation: the
@@ -65,8 +68,8 @@ struct DebianBuildRequest {
   bool update = false;      // re-resolve even when the lock fits the spec
   bool locked = false;      // never change the lock: fail instead
   int progress_fd = -1;     // human progress lines, or -1
-  std::optional<SandboxRunner> sandbox;  // none: install on the host (see above)
-  std::string why_host = "no microVM backend here to sandbox the build";  // said when sandbox is none
+  std::optional<SandboxRunner> sandbox;  // none: install on the host (the default image only; see above)
+  std::string why_host = "hull's default image, from Debian's archive only";  // said when sandbox is none
 };
 
 struct DebianBuildResult {

@@ -125,6 +125,11 @@ constexpr SeccompEntry kSetIdTable[] = {
   {"mknodat",    A::kErrno, EPERM, bit(2, S_ISGID), "mknod makes regular files too: a setgid one"},
   {"openat2",    A::kErrno, ENOSYS, kAny, "its mode is in memory where seccomp cannot look; ENOSYS makes callers fall back to openat"},
 };
+constexpr SeccompAllowance kPackageInstallAllows[] = {
+  {"mount",   "bind-mounts /dev's nodes and a devpts into the chroot being built"},
+  {"umount2", "takes those mounts down again"},
+  {"chroot",  "package maintainer scripts run chrooted in the image being built"},
+};
 // clang-format on
 
 const char* errno_text(int e) {
@@ -140,6 +145,13 @@ const char* errno_text(int e) {
 
 std::span<const SeccompEntry> seccomp_table() { return kTable; }
 std::span<const SeccompEntry> setid_seccomp_table() { return kSetIdTable; }
+std::span<const SeccompAllowance> package_install_allowances() { return kPackageInstallAllows; }
+
+bool package_install_allows(const char* syscall) {
+  for (const auto& a : kPackageInstallAllows)
+    if (std::string_view(a.syscall) == syscall) return true;
+  return false;
+}
 
 uint64_t seccomp_refused_clone_flags() {
   uint64_t f = 0;
@@ -183,6 +195,12 @@ std::string render_seccomp_table() {
   render_entries(kTable, out);
   out += "# set-id file modes (namespace sandboxes, and QEMU on the host for the microVM's workspace)\n";
   render_entries(kSetIdTable, out);
+  out += "# package-install profile (image builds only): without the set-id rows, and allowing\n";
+  for (const auto& a : kPackageInstallAllows) {
+    char line[256];
+    std::snprintf(line, sizeof line, "allow %-12s # %s\n", a.syscall, a.reason);
+    out += line;
+  }
   return out;
 }
 

@@ -55,6 +55,19 @@ std::span<const SeccompEntry> setid_seccomp_table();
 // golden test and by `hull inspect`.
 std::string render_seccomp_table();
 
+// The package-install profile: a loudly named weakening for image builds
+// only (a Debian build's package scripts, in a namespace sandbox whose only
+// host input is read-only and whose only output is a tar the host checks as
+// hostile). It takes these syscalls out of seccomp_table(), each for what
+// mmdebstrap's root mode does to assemble the chroot it installs into, and
+// leaves out setid_seccomp_table() (packages ship setuid files).
+struct SeccompAllowance {
+  const char* syscall;
+  const char* reason;
+};
+std::span<const SeccompAllowance> package_install_allowances();
+bool package_install_allows(const char* syscall);
+
 // Namespace flags refused for clone(2) (one table entry per flag).
 uint64_t seccomp_refused_clone_flags();
 

@@ -58,6 +58,7 @@ std::string spec_to_json(const SandboxSpec& s) {
   j["image"] = s.image;
   j["workspace"] = s.workspace;
   j["workspace_ro"] = s.workspace_ro;
+  if (s.weaken_for_package_install) j["weaken_for_package_install"] = true;
   j["command"] = s.command;
   j["env"] = s.env;
   j["workdir"] = s.workdir;
@@ -129,6 +130,7 @@ Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& p
     read_field(j, "image", s.image);
     read_field(j, "workspace", s.workspace);
     read_field(j, "workspace_ro", s.workspace_ro);
+    read_field(j, "weaken_for_package_install", s.weaken_for_package_install);
     read_field(j, "command", s.command);
     read_field(j, "env", s.env);
     read_field(j, "workdir", s.workdir);

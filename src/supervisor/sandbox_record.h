@@ -27,6 +27,7 @@ struct SandboxSpec {
   std::string image = "default";      // what the user asked for
   std::string workspace;              // absolute host dir, or empty
   bool workspace_ro = false;
+  bool weaken_for_package_install = false;  // image builds only: see backend::BootSpec
   std::vector<std::string> command;   // main command (argv)
   std::vector<std::string> env;       // "K=V" added to the image defaults
   std::string workdir;                // cwd for the main command (default /workspace or /)

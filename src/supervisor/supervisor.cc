@@ -212,6 +212,7 @@ Status Supervisor::boot_backend() {
   boot.workspace_ro = spec_.workspace_ro;
   boot.user_uid = spec_.uid;
   boot.user_gid = spec_.gid;
+  boot.weaken_for_package_install = spec_.weaken_for_package_install;
   boot.state_dir = dir_;
   boot.agent_path = find_agent();
   boot.limits = spec_.limits;

@@ -6,8 +6,9 @@
 //
 // Package scripts run in a microVM where one can run (HULL_BUILD_SANDBOX=
 // auto); under TCG that install takes ~2.5 min, so the first test builds
-// that way once and rebuilds on the host path (HULL_BUILD_SANDBOX=none),
-// which must give the same digest, and the other tests use the host path.
+// that way once and rebuilds in a namespace sandbox (HULL_BUILD_SANDBOX=
+// namespace), which must give the same digest, and the other tests use the
+// namespace sandbox. No build runs package scripts as host root.
 // They download ~40 MB from the Debian archive and take ~5 min in all, so
 // they run when HULL_TEST_IMAGE_BUILD=1 (./bootstrap test sets it) and skip,
 // saying so, otherwise.
@@ -79,7 +80,7 @@ class ImageBuild : public CliTest {
     store_ = home_ + "/data/images";
     // The microVM install path is exercised (once) by the first test.
     if (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).starts_with("SameLock")) return;
-    host_path_.emplace("HULL_BUILD_SANDBOX", "none");
+    namespace_sandbox_.emplace("HULL_BUILD_SANDBOX", "namespace");
   }
 
   void write_spec(const std::string& packages, const std::string& extra = "") {
@@ -106,7 +107,7 @@ class ImageBuild : public CliTest {
   }
 
   std::string project_, store_;
-  std::optional<ScopedEnv> host_path_;
+  std::optional<ScopedEnv> namespace_sandbox_;
 };
 
 TEST_F(ImageBuild, SameLockSameDigestFromEmptyCachesAndOnePackageChangesIt) {
@@ -122,7 +123,7 @@ TEST_F(ImageBuild, SameLockSameDigestFromEmptyCachesAndOnePackageChangesIt) {
   ASSERT_TRUE(first.is_object());
   const std::string digest = first.at("digest");
   const bool vm = backend_usable("microvm");
-  EXPECT_EQ(first.at("isolation"), vm ? first.at("isolation").get<std::string>() : "host-chroot");
+  EXPECT_EQ(first.at("isolation"), vm ? first.at("isolation").get<std::string>() : "namespace");
   if (vm) EXPECT_TRUE(first.at("isolation").get<std::string>().starts_with("microvm-")) << first.dump();
   EXPECT_TRUE(first["build"]["resolved"].get<bool>());
   EXPECT_TRUE(first["build"]["lock_written"].get<bool>());
@@ -151,16 +152,16 @@ TEST_F(ImageBuild, SameLockSameDigestFromEmptyCachesAndOnePackageChangesIt) {
   EXPECT_EQ(ij["builder"], "debian");
 
   // Clear everything (store and .deb cache) and build again from the lock,
-  // on the host path this time: the archive is asked only for the pinned
-  // versions; same bytes, same name, whichever isolation installed them.
+  // in a namespace sandbox this time: the archive is asked only for the
+  // pinned versions; same bytes, same name, whichever isolation installed them.
   ASSERT_EQ(run_hull({"image", "rm", digest}).exit_code, 0);
-  ScopedEnv host_path("HULL_BUILD_SANDBOX", "none");
+  ScopedEnv in_namespace("HULL_BUILD_SANDBOX", "namespace");
   Json again;
   {
     ScopedEnv cache("HULL_DEB_CACHE", home_ + "/debs-b");
     again = build();
   }
-  EXPECT_EQ(again.at("isolation"), "host-chroot");
+  EXPECT_EQ(again.at("isolation"), "namespace");
   EXPECT_EQ(again.at("digest"), digest);
   EXPECT_FALSE(again["build"]["resolved"].get<bool>());
   EXPECT_GT(again["build"]["fetched"].get<uint64_t>(), 0u);  // really fetched, not reused
@@ -209,6 +210,21 @@ TEST_F(ImageBuild, AVersionTheArchiveNoLongerHasFailsClearly) {
   Json ls = Json::parse(run_hull({"image", "ls", "--json"}).out);
   EXPECT_EQ(ls.size(), 1u);
   EXPECT_TRUE(stage_dirs(store_).empty());
+}
+
+// Where no microVM can run, package scripts run in a namespace sandbox
+// under its package-install profile, never in a chroot as host root; and
+// the old host path can no longer be asked for.
+TEST_F(ImageBuild, WithoutAMicrovmPackageScriptsRunInANamespaceSandboxNeverAsHostRoot) {
+  write_spec("\"hello\"");
+  namespace_sandbox_.reset();  // HULL_BUILD_SANDBOX unset: auto
+  ScopedEnv no_vm("HULL_KERNEL", home_ + "/no-such-guest-kernel");
+  Json j = build();
+  EXPECT_EQ(j.at("isolation"), "namespace") << j.dump();
+  ScopedEnv none("HULL_BUILD_SANDBOX", "none");
+  HullResult r = run_hull({"image", "build", project_, "--no-cache"}, {.timeout_s = 600});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_NE(r.err.find("never run as host root"), std::string::npos) << r.err;
 }
 
 TEST_F(ImageBuild, KilledMidwayLeavesNoImageAndTheNextBuildSucceeds) {

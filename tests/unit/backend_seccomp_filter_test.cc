@@ -76,6 +76,9 @@ std::map<std::string, std::string> run_under_policy(const SeccompProgram& prog) 
     report("open_create_setuid", ::open(scratch_new, O_CREAT | O_WRONLY, 04755));
     report("mknod_setuid", ::mknod(scratch_new, S_IFREG | 04755, 0));
     report("openat2", ::syscall(SYS_openat2, AT_FDCWD, scratch_path, nullptr, 0));
+    // The path is looked up before the capability is checked: ENOENT means
+    // seccomp let it through.
+    report("chroot_missing", ::chroot("/hull-no-such-dir"));
     pid_t c = ::fork();  // plain fork is still allowed
     if (c == 0) ::_exit(0);
     report("fork", c);
@@ -144,6 +147,20 @@ TEST(SeccompFilter, TheSandboxCannotMakeASetIdFile) {
   auto prog = compile_seccomp_policy();
   ASSERT_TRUE(prog.ok()) << prog.error().message();
   expect_setid_refused(run_under_policy(*prog));
+}
+
+TEST(SeccompFilter, ThePackageInstallProfileLetsChrootAndSetIdModesThroughAndNothingElse) {
+  auto prog = compile_package_install_policy();
+  ASSERT_TRUE(prog.ok()) << prog.error().message();
+  auto r = run_under_policy(*prog);
+  EXPECT_EQ(r["chroot_missing"], "ENOENT");
+  EXPECT_EQ(r["chmod_setuid"], "ok");
+  EXPECT_EQ(r["keyctl"], "EPERM");
+  EXPECT_EQ(r["unshare"], "EPERM");
+  EXPECT_EQ(r["bpf"], "EPERM");
+  auto strict = compile_seccomp_policy();
+  ASSERT_TRUE(strict.ok());
+  EXPECT_EQ(run_under_policy(*strict)["chroot_missing"], "EPERM");
 }
 
 TEST(SeccompFilter, QemusProgramRefusesSetIdModesAndNothingElse) {

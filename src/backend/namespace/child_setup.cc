@@ -115,16 +115,15 @@ int arrange_fds(const ChildPlan& p, int* ctl) {
   return 0;
 }
 
-// The agent keeps three capabilities, in the sandbox's user namespace only:
-// CAP_SETUID and CAP_SETGID so it can start commands as the image's user
-// (hull run --user), and CAP_SETPCAP so each command it starts can drop all
-// three from its bounding set first (agent/spawn.cc): no command ever holds
-// a capability. Everything else goes.
-constexpr int kAgentCaps[] = {CAP_SETUID, CAP_SETGID, CAP_SETPCAP};
-
-int drop_capabilities() {
+// The capabilities the agent keeps (ChildPlan::keep_caps; in the sandbox's
+// user namespace only). Normally three: CAP_SETUID and CAP_SETGID so it can
+// start commands as the image's user (hull run --user), and CAP_SETPCAP so
+// each command it starts can drop all three from its bounding set first
+// (agent/spawn.cc): no command ever holds a capability. Everything else
+// goes. (The package-install profile keeps more; namespace_backend.cc.)
+int drop_capabilities(uint64_t keep) {
   for (int cap = 0; cap <= 63; ++cap) {
-    if (cap == CAP_SETUID || cap == CAP_SETGID || cap == CAP_SETPCAP) continue;
+    if ((keep >> cap) & 1) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
       if (errno == EINVAL) break;  // past the kernel's last capability
       return errno;
@@ -133,7 +132,8 @@ int drop_capabilities() {
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return errno;
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};  // inheritable stays empty
-  for (int cap : kAgentCaps) {
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (((keep >> cap) & 1) == 0) continue;
     // exec as uid 0 under no_new_privs keeps at most what is permitted now.
     data[cap / 32].permitted |= 1u << (cap % 32);
     data[cap / 32].effective |= 1u << (cap % 32);
@@ -250,7 +250,7 @@ void run_child(const ChildPlan& p) {
   // before seccomp denies capset-adjacent calls, seccomp last.
   HULL_SYS(Step::kNoNewPrivs, ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
   if (p.landlock_abi > 0) HULL_STEP(Step::kLandlock, landlock_restrict(p.landlock_abi));
-  HULL_STEP(Step::kDropCaps, drop_capabilities());
+  HULL_STEP(Step::kDropCaps, drop_capabilities(p.keep_caps));
   HULL_STEP(Step::kRlimits, set_rlimits(p));
   HULL_STEP(Step::kSeccomp, install_seccomp(p));
 

@@ -66,7 +66,8 @@ struct ChildPlan {
   const char* etc_hosts = nullptr;
   const char* cwd = nullptr;
 
-  int landlock_abi = 0;  // 0: kernel has none, step skipped
+  int landlock_abi = 0;  // 0: kernel has none (or the profile has none), step skipped
+  uint64_t keep_caps = 0;  // bit per capability the agent keeps (see child_setup.cc)
   uint64_t nofile = 0;
   uint64_t core = 0;
   const sock_filter* seccomp = nullptr;

@@ -5,6 +5,7 @@
 #include "backend/namespace/namespace_backend.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -65,6 +66,18 @@ struct BootCleanup {
     ::rmdir(scratch.c_str());
   }
 };
+
+constexpr uint64_t cap_bit(int cap) { return uint64_t{1} << cap; }
+// What the agent keeps (child_setup.cc): SETUID/SETGID to start commands as
+// the image's user, SETPCAP so each command can drop them first.
+constexpr uint64_t kAgentCaps = cap_bit(CAP_SETUID) | cap_bit(CAP_SETGID) | cap_bit(CAP_SETPCAP);
+// The package-install profile: what dpkg and maintainer scripts do as root
+// (own, chmod, chroot, mount the chroot's /dev), in the sandbox's own user
+// namespace: over its own files, mounts and processes, never the host's.
+// Root commands keep them (the agent sees SYS_ADMIN and does not drop them).
+constexpr uint64_t kPackageInstallCaps =
+    kAgentCaps | cap_bit(CAP_CHOWN) | cap_bit(CAP_DAC_OVERRIDE) | cap_bit(CAP_FOWNER) | cap_bit(CAP_FSETID) |
+    cap_bit(CAP_KILL) | cap_bit(CAP_SETFCAP) | cap_bit(CAP_SYS_CHROOT) | cap_bit(CAP_SYS_ADMIN);
 
 Status check_spec(const BootSpec& s) {
   if (!paths::valid_sandbox_name(s.name)) return make_error("sandbox name \"" + s.name + "\"", "invalid");
@@ -163,8 +176,13 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
   const auto& d = policy::kDefaultLimits;
   ns::CgroupLimits limits{spec.limits.memory_bytes ? spec.limits.memory_bytes : d.memory_bytes,
                           spec.limits.pids ? spec.limits.pids : d.pids, spec.limits.cpus};
-  HULL_ASSIGN(ns::SeccompProgram seccomp, ns::compile_seccomp_policy());
-  const int landlock = ns::landlock_abi();
+  const bool package_install = spec.weaken_for_package_install;
+  if (package_install && !spec.workspace.empty() && !spec.workspace_ro)
+    return make_error("package-install profile", "refused with a writable workspace (image builds mount their input read-only)");
+  HULL_ASSIGN(ns::SeccompProgram seccomp,
+              package_install ? ns::compile_package_install_policy() : ns::compile_seccomp_policy());
+  // Landlock forbids mount, which the package-install profile needs.
+  const int landlock = package_install ? 0 : ns::landlock_abi();
   HULL_ASSIGN(ns::HostIdLease lease, ns::HostIdLease::take());
   const ns::IdMapping ids{lease.base(), lease.count()};
 
@@ -222,6 +240,7 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
   plan.etc_hosts = etc_hosts.c_str();
   plan.cwd = plan.has_workspace ? "/workspace" : "/";
   plan.landlock_abi = landlock;
+  plan.keep_caps = package_install ? kPackageInstallCaps : kAgentCaps;
   plan.nofile = d.nofile;
   plan.core = d.core;
   plan.seccomp = seccomp.insns.data();
@@ -272,6 +291,7 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
   std::string v = cgroups.version() == 2 ? " (cgroup v2)" : " (cgroup v1)";
   std::vector<std::pair<std::string, std::string>> report{
       {"tier", tier_name(Tier::kNamespace)},
+      {"profile", package_install ? "WEAKENED for package install (image builds only)" : "default"},
       {"userns", "idmapped 0→" + std::to_string(ids.host_base) + " (" +
                      std::to_string(ids.count) + " ids)"},
       {"rootfs", "overlay on idmapped " + spec.rootfs + ", upper on tmpfs " +
@@ -281,10 +301,15 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
       {"memory", std::to_string(limits.memory_bytes) + v},
       {"pids", std::to_string(limits.pids) + v},
       {"cpu", (limits.cpus > 0 ? std::to_string(limits.cpus) : std::string("unlimited")) + v},
-      {"capabilities", "none"},
+      {"capabilities", package_install ? "package-install profile: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETUID "
+                                         "SETGID SETPCAP SETFCAP SYS_CHROOT SYS_ADMIN, in its user namespace"
+                                       : "none"},
       {"no_new_privs", "on"},
-      {"landlock", landlock > 0 ? "abi " + std::to_string(landlock) : "unavailable"},
-      {"seccomp", "on, " + std::to_string(seccomp.rules) + " rules"},
+      {"landlock", package_install ? "off (package-install profile: it forbids mount)"
+                   : landlock > 0  ? "abi " + std::to_string(landlock)
+                                   : "unavailable"},
+      {"seccomp", "on, " + std::to_string(seccomp.rules) + " rules" +
+                      (package_install ? " (package-install profile: mount, umount2, chroot and set-id modes allowed)" : "")},
   };
   guard.pidfd = -1;
   cleanup.armed = false;

@@ -30,7 +30,8 @@ uint32_t action_of(const policy::SeccompEntry& e) {
   return SCMP_ACT_KILL_PROCESS;
 }
 
-Result<SeccompProgram> compile(std::initializer_list<std::span<const policy::SeccompEntry>> tables) {
+Result<SeccompProgram> compile(std::initializer_list<std::span<const policy::SeccompEntry>> tables,
+                               bool package_install = false) {
   std::unique_ptr<void, CtxRelease> ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return make_error("seccomp_init", "libseccomp failed to initialise");
   // Syscalls through any other ABI (int 0x80 i386, x32 numbers) kill.
@@ -40,7 +41,9 @@ Result<SeccompProgram> compile(std::initializer_list<std::span<const policy::Sec
   if (int r = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); r < 0)
     return sys_error("seccomp nnp attribute", -r);
   std::vector<policy::SeccompEntry> entries;
-  for (auto table : tables) entries.insert(entries.end(), table.begin(), table.end());
+  for (auto table : tables)
+    for (const auto& e : table)
+      if (!package_install || !policy::package_install_allows(e.syscall)) entries.push_back(e);
   size_t rules = 0;
   for (const auto& e : entries) {
     int nr = seccomp_syscall_resolve_name(e.syscall);
@@ -80,6 +83,10 @@ Result<SeccompProgram> compile(std::initializer_list<std::span<const policy::Sec
 
 Result<SeccompProgram> compile_seccomp_policy() {
   return compile({policy::seccomp_table(), policy::setid_seccomp_table()});
+}
+
+Result<SeccompProgram> compile_package_install_policy() {
+  return compile({policy::seccomp_table()}, /*package_install=*/true);
 }
 
 Result<SeccompProgram> compile_setid_policy() { return compile({policy::setid_seccomp_table()}); }

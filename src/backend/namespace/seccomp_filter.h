@@ -17,6 +17,8 @@ struct SeccompProgram {
   size_t rules = 0;  // table entries compiled
 };
 Result<SeccompProgram> compile_seccomp_policy();
+// The package-install profile (policy::package_install_allowances()).
+Result<SeccompProgram> compile_package_install_policy();
 // Only policy::setid_seccomp_table(): for QEMU, on top of its own -sandbox.
 Result<SeccompProgram> compile_setid_policy();
 
