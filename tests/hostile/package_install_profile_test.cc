@@ -19,8 +19,9 @@ class PackageInstallProfile : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    if (rootfs_.empty()) GTEST_SKIP() << "the default image is not built";
-    if (!backend_usable("namespace")) GTEST_SKIP() << "the namespace backend cannot run here";
+    rootfs_ = cached_default_rootfs();
+    if (rootfs_.empty()) GTEST_SKIP() << "the default image is not built; run `hull image prepare-default` first";
+    if (!backend_usable("namespace")) GTEST_SKIP() << "the namespace backend cannot run here (see hull doctor)";
   }
 };
 
