@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   const auto parsed = parse_archive_json(text, "fuzz input");
   DepthSax sax;
-  const bool valid = Json::sax_parse(text, &sax);
+  // nlohmann takes a NUL byte for the end of input; hull refuses any.
+  const bool valid = text.find('\0') == std::string::npos && Json::sax_parse(text, &sax);
   if (parsed.ok() != (valid && sax.deepest <= kMaxArchiveJsonDepth)) abort();
   if (!parsed.ok()) return 0;
   const Json copy = parsed.value();  // copies recurse once per level: bounded now

@@ -41,6 +41,11 @@ Result<nlohmann::json> parse_archive_json(std::string_view text, const std::stri
     return make_error("image archive", what + " is larger than " +
                                            std::to_string(kMaxArchiveJsonBytes >> 20) +
                                            " MiB; no real image has one that large");
+  // nlohmann ends its input at a NUL byte, which JSON text never holds:
+  // whatever followed one would pass unread and unchecked.
+  if (text.find('\0') != std::string_view::npos)
+    return make_error("image archive", what + " holds a NUL byte, which JSON never does; "
+                                              "the archive is corrupt or crafted, so it is refused");
   if (nesting_depth(text, kMaxArchiveJsonDepth) > kMaxArchiveJsonDepth)
     return make_error("image archive",
                       what + " is nested deeper than " + std::to_string(kMaxArchiveJsonDepth) +

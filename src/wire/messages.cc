@@ -3,8 +3,8 @@
 // forgotten in the other. Every field is always written and always required.
 #include "wire/messages.h"
 
+#include <cstring>
 #include <nlohmann/json.hpp>
-
 #include <set>
 #include <string_view>
 
@@ -332,6 +332,9 @@ std::vector<std::byte> encode_message_bytes(const Message& m) {
 Result<Message> decode_message(std::span<const std::byte> payload) try {
   if (payload.size() > kMaxPayload) return invalid("payload over " + std::to_string(kMaxPayload));
   const auto* p = reinterpret_cast<const char*>(payload.data());
+  // nlohmann ends its input at a NUL byte (JSON text never holds one): what
+  // followed would be silently dropped, so such a payload is refused whole.
+  if (std::memchr(p, 0, payload.size()) != nullptr) return invalid("raw NUL byte in the payload");
   ParseGuard guard;
   json j = json::parse(p, p + payload.size(), std::ref(guard), /*allow_exceptions=*/false,
                        /*ignore_comments=*/false);

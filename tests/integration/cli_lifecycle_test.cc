@@ -87,7 +87,7 @@ TEST_F(CliLifecycle, KilledSupervisorsRemainsAreReapedByTheNextCommand) {
   auto cgroups = cgroup_dirs_of(boundary_pid);
   EXPECT_FALSE(cgroups.empty()) << "the sandbox should be in its own cgroups";
 
-  ASSERT_EQ(::kill(supervisor_pid, SIGKILL), 0);
+  ASSERT_TRUE(supervisor::testing::kill_and_wait_gone(supervisor_pid));
   auto ls = ls_json(true);
   ASSERT_EQ(ls.size(), 1u);
   EXPECT_EQ(ls[0]["status"], "failed");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -59,6 +60,22 @@ inline bool process_running(pid_t pid) {
   std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
   auto close = stat.rfind(')');
   return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
+// SIGKILL a process that is not our child and wait (poll on a pidfd, at
+// most `timeout_ms`) until it has exited: kill() only queues the signal, and
+// a process with a large address space takes a while to tear down. True once
+// it is gone.
+inline bool kill_and_wait_gone(pid_t pid, int timeout_ms = 30000) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return errno == ESRCH;
+  bool gone = false;
+  if (::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    gone = ::poll(&p, 1, timeout_ms) == 1;
+  }
+  ::close(pidfd);
+  return gone;
 }
 
 // Peak resident set of a live process, in KiB (VmHWM).

@@ -30,6 +30,17 @@ TEST(ArchiveJson, NestingUpToTheBoundParsesAndOneLevelMoreIsRefused) {
   EXPECT_TRUE(refused_for_depth(parse_archive_json(nested(1'000'000), "doc")));
 }
 
+// JSON text has no raw NUL bytes, and nlohmann takes one for the end of its
+// input: "1\0<anything>" would parse as 1, so what follows the NUL would be
+// read by nobody and checked by nothing. Such a document is refused whole.
+TEST(ArchiveJson, ARawNulByteIsRefused) {
+  const std::string text = std::string("{}") + '\0' + nested(kMaxArchiveJsonDepth + 1);
+  auto r = parse_archive_json(text, "doc");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("NUL byte"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(parse_archive_json(std::string("{}") + '\0', "doc").ok());
+}
+
 TEST(ArchiveJson, BracketsInsideStringsDoNotCount) {
   const std::string brackets(1000, '[');
   EXPECT_TRUE(parse_archive_json(R"({"a":")" + brackets + R"("})", "doc").ok());

@@ -142,6 +142,9 @@ std::vector<BadCase> bad_cases() {
        "unknown field"},
       {"deep nesting", R"({"type":"health","x":)" + deep(9) + "}", "nested deeper"},
       {"very deep nesting", deep(30000), "nested deeper"},
+      // nlohmann stops reading at a NUL byte as if the input ended there:
+      // what follows would be silently ignored, so the payload is refused.
+      {"raw NUL then more", std::string(R"({"type":"health"})") + '\0' + "garbage", "NUL byte"},
       {"errno negative", R"({"type":"file_done","err":-1,"error":""})", "out of range"},
   };
 }
