@@ -1,0 +1,1 @@
+#include "egress/egress.h"
