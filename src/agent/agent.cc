@@ -54,6 +54,7 @@ Agent::Agent(const asio::any_io_executor& ex, UniqueFd channel_fd, bool pid1,
       channel_(ex, std::move(channel_fd), wire::Channel::Side::kResponder),
       reaper_(ex),
       state_(ex, reaper_, channel_, pid1),
+      egress_(state_),
       term_(ex, SIGTERM, SIGINT),
       startup_events_(std::move(startup_events)),
       started_(std::chrono::steady_clock::now()),
@@ -123,6 +124,8 @@ asio::awaitable<void> Agent::accept_streams() {
       co_spawn(ex_, serve_exec(state_, stream, std::move(*exec)), log_exception("exec"));
     } else if (auto* file = std::get_if<wire::FileRequest>(&acc->request)) {
       co_spawn(ex_, serve_file(state_, stream, std::move(*file)), log_exception("file"));
+    } else if (std::holds_alternative<wire::EgressAccept>(acc->request)) {
+      egress_.park(stream);
     } else {
       stream->reset(std::string("unsupported request: ") + wire::message_name(acc->request));
     }
@@ -149,6 +152,7 @@ void Agent::kill_all(int signo) {
 asio::awaitable<void> Agent::shutdown(std::chrono::milliseconds grace, int code) {
   if (state_.shutting_down) co_return;
   state_.shutting_down = true;
+  egress_.close();
   if (grace.count() > 0) {
     kill_all(SIGTERM);
     // The grace timer races the reaper: whichever comes first.

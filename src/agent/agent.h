@@ -1,6 +1,6 @@
 // Agent: serves one channel as the responder. After the handshake it sends
 // Ready, then answers control messages (Health, Shutdown) and serves every
-// stream the host opens (exec, file) concurrently on one io_context.
+// stream the host opens (exec, file, egress) concurrently on one io_context.
 //
 // Usage:
 //   1. Agent a(ex, channel_fd, pid1, startup_events);
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/agent_state.h"
+#include "agent/egress_listener.h"
 #include "agent/reaper.h"
 #include "agent/wakeup.h"
 #include "base/fd.h"
@@ -44,6 +45,7 @@ class Agent {
   wire::Channel channel_;
   Reaper reaper_;
   AgentState state_;
+  EgressListener egress_;
   asio::signal_set term_;
   std::vector<wire::Event> startup_events_;
   std::chrono::steady_clock::time_point started_;

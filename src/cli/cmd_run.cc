@@ -19,6 +19,7 @@
 #include "cli/run_defaults.h"
 #include "cli/sandbox_launch.h"
 #include "cli/sandbox_ref.h"
+#include "egress/egress_config.h"
 #include "image/default_image.h"
 #include "image/image_build.h"
 #include "image/image_user.h"
@@ -127,6 +128,15 @@ Result<supervisor::SandboxSpec> build_spec(const RunOptions& flags, std::optiona
     spec.services = (*img)->meta.config.services;
     spec.healthcheck = (*img)->meta.config.health;
   }
+  if (!o.network.empty() && o.network != "none") {
+    spec.network.enabled = true;
+    spec.network.preset = o.network;
+  } else if (!o.allow.empty() || !o.deny.empty()) {
+    return make_error("--allow/--deny need a network", "add --network locked (only what you allow), balanced or open");
+  }
+  spec.network.allow = o.allow;
+  spec.network.deny = o.deny;
+  if (spec.network.enabled) HULL_TRY(egress::check_rules(spec.network.preset, o.allow, o.deny));
   spec.tty = o.process.tty;
   spec.detach = o.detach;
   spec.remove_on_exit = o.remove;

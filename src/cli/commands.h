@@ -21,7 +21,8 @@ inline constexpr int kExitHullError = 125;
 
 enum class CommandKind {
   kRun, kExec, kLs, kInspect, kStop, kRm, kCp, kLogs, kDoctor,
-  kImagePrepare, kImageLs, kImageInspect, kImageImport, kImageRm, kImageGc, kImageBuild, kSupervise
+  kImagePrepare, kImageLs, kImageInspect, kImageImport, kImageRm, kImageGc, kImageBuild, kSupervise,
+  kEgress
 };
 
 // Prints "hull: <what> — <next>" (one line, stderr) and returns 125.
@@ -53,9 +54,14 @@ struct RunOptions {
   std::string image = "default";
   std::string user;    // -u/--user: overrides the image's user
   std::string rootfs;  // hidden --rootfs: a prepared tree (the image builder's sandbox)
+  // --network none|locked|balanced|open; empty: unset (none for now)
+  std::string network;
+  std::vector<std::string> allow, deny;  // --allow/--deny RULE (repeatable)
   bool weaken_for_package_install = false;  // hidden: the image builder's namespace sandbox
 };
 int cmd_run(const RunOptions& o);
+// Hidden `hull __egress`: a sandbox's egress process, its link on fd 3.
+int cmd_egress();
 
 struct ExecOptions {
   ProcessFlags process;
@@ -74,6 +80,8 @@ enum class LogKind { kMain, kSupervisor, kConsole, kService };
 // Guest-written text is filtered (base/terminal_text.h) when stdout is a
 // terminal unless `raw`; the console log always is.
 int cmd_logs(const std::string& name, bool follow, LogKind kind, const std::string& service = "", bool raw = false);
+// `hull logs --network`: one line per egress attempt, or the JSON lines.
+int cmd_logs_network(const std::string& name, bool follow, bool json);
 // After a sandbox failed: its guest console's last lines on stderr (microvm;
 // nothing for other backends).
 void print_console_tail(const std::string& sandbox_dir);

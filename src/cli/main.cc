@@ -89,8 +89,19 @@ int main_impl(int argc, char** argv) {
                   "user namespace, set-id files allowed, no Landlock; needs --rootfs and a read-only workspace)")
       ->group("")
       ->needs("--rootfs");
+  c_run->add_option("--network", run.network,
+                    "none: no network at all (the default for now). locked | balanced | open: the sandbox's only "
+                    "way out is hull's egress proxy (HTTP_PROXY & co. are set), which allows nothing (locked), "
+                    "the model APIs, code hosts and the image's package sources (balanced), or every public "
+                    "address (open); private and loopback addresses only by an explicit CIDR --allow")
+      ->check(CLI::IsMember({"none", "locked", "balanced", "open"}));
+  c_run->add_option("--allow", run.allow,
+                    "Allow egress to RULE (repeatable): NAME, *.DOMAIN (subdomains), NAME:PORT, a CIDR such as "
+                    "10.0.0.0/8:443, or 'GET,HEAD NAME/PATH*' for methods and a path");
+  c_run->add_option("--deny", run.deny, "Refuse egress to RULE (repeatable; same forms as --allow; deny wins)");
   c_run->add_option("command", run.process.command, "Command and arguments (after --)");
-  c_run->footer("Example: hull run --rm --workspace . -- sh -c 'make test'");
+  c_run->footer("Example: hull run --rm --workspace . -- sh -c 'make test'\n"
+                "         hull run --rm --network locked --allow pypi.org --allow files.pythonhosted.org -- pip download six");
 
   ExecOptions exec;
   auto* c_exec = app.add_subcommand("exec", "Run another command in a running sandbox");
@@ -144,8 +155,16 @@ int main_impl(int argc, char** argv) {
   c_logs->add_flag("--raw", raw_log,
                    "Print the bytes as the sandbox wrote them, even on a terminal (by default a terminal gets "
                    "control bytes and escape sequences as '?': the sandbox must not drive it)");
+  bool network_log = false;
+  c_logs->add_flag("--network", network_log,
+                   "Print the sandbox's network attempts, allowed and refused: time, method, host:port, the "
+                   "address dialled, the rule that decided, bytes each way, duration, client")
+      ->excludes("--supervisor")
+      ->excludes("--console")
+      ->excludes("--service");
+  c_logs->add_flag("--json", json, "With --network: the events as JSON lines");
   c_logs->add_option("name", name, "Sandbox name")->required();
-  c_logs->footer("Example: hull logs -f mybox");
+  c_logs->footer("Example: hull logs -f mybox\n         hull logs --network -f --json mybox");
 
   auto* c_doctor = app.add_subcommand("doctor", "Check what this host supports");
   c_doctor->add_flag("--json", json, "Print JSON");
@@ -194,6 +213,9 @@ int main_impl(int argc, char** argv) {
   c_sup->add_option("dir", dir)->required();
   c_sup->add_option("--ready-fd", ready_fd)->required();
 
+  auto* c_egress = app.add_subcommand("__egress", "internal: a sandbox's egress process (link on fd 3)");
+  c_egress->group("");  // hidden
+
   SplitArgs split = split_argv(argc, argv);
   try {
     app.parse(split.ours);
@@ -220,6 +242,7 @@ int main_impl(int argc, char** argv) {
   else if (c_img_build->parsed()) kind = CommandKind::kImageBuild;
   else if (c_img_gc->parsed()) kind = CommandKind::kImageGc;
   else if (c_sup->parsed()) kind = CommandKind::kSupervise;
+  else if (c_egress->parsed()) kind = CommandKind::kEgress;
   if (!kind) return fail("no command given", "see hull --help");
 
   if (split.command) {
@@ -227,7 +250,7 @@ int main_impl(int argc, char** argv) {
     if (!cmd.empty()) return fail("command given both before and after '--'", "put it after '--' only");
     cmd = *split.command;
   }
-  if (*kind != CommandKind::kSupervise) reap_dead_sandboxes();
+  if (*kind != CommandKind::kSupervise && *kind != CommandKind::kEgress) reap_dead_sandboxes();
 
   switch (*kind) {
     case CommandKind::kRun: return cmd_run(run);
@@ -238,6 +261,7 @@ int main_impl(int argc, char** argv) {
     case CommandKind::kRm: return cmd_rm(names, force);
     case CommandKind::kCp: return cmd_cp(src, dst);
     case CommandKind::kLogs:
+      if (network_log) return cmd_logs_network(name, follow, json);
       return cmd_logs(name, follow,
                       !service_log.empty() ? LogKind::kService
                       : console_log        ? LogKind::kConsole
@@ -253,6 +277,7 @@ int main_impl(int argc, char** argv) {
     case CommandKind::kImageBuild: return cmd_image_build(build);
     case CommandKind::kImageGc: return cmd_image_gc();
     case CommandKind::kSupervise: return cmd_supervise(dir, ready_fd);
+    case CommandKind::kEgress: return cmd_egress();
   }
   return kExitHullError;
 }

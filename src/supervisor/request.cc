@@ -33,9 +33,23 @@ Status check_path(const std::string& what, const std::string& p) {
 
 }  // namespace
 
+std::vector<std::string> proxy_environment() {
+  const std::string url = "http://127.0.0.1:" + std::to_string(wire::kEgressProxyPort);
+  std::vector<std::string> env;
+  // Tools disagree on the case they read (curl: lower-case http_proxy only;
+  // Python, Go, npm: either), so both.
+  for (const char* k : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"})
+    env.push_back(std::string(k) + "=" + url);
+  for (const char* k : {"NO_PROXY", "no_proxy"}) env.push_back(std::string(k) + "=localhost,127.0.0.1,::1");
+  env.push_back("NODE_USE_ENV_PROXY=1");  // Node 24+ reads the variables above when this is set
+  return env;
+}
+
 std::vector<std::string> exec_environment(const SandboxSpec& spec, const wire::ExecRequest& req) {
   std::vector<std::string> env = {kDefaultPath, "HOME=" + (spec.home.empty() ? std::string("/root") : spec.home)};
   if (req.tty) env.push_back("TERM=xterm");
+  if (spec.network.enabled)
+    for (const auto& kv : proxy_environment()) env.push_back(kv);
   for (const auto& kv : spec.env) merge_env(env, kv);
   for (const auto& kv : req.env) merge_env(env, kv);
   return env;

@@ -83,6 +83,11 @@ std::string spec_to_json(const SandboxSpec& s) {
                                           {"timeout_ms", s.healthcheck->timeout_ms},
                                           {"retries", s.healthcheck->retries}}
                                    : Json(nullptr);
+  j["network"] = s.network.enabled ? Json{{"preset", s.network.preset},
+                                          {"allow", s.network.allow},
+                                          {"deny", s.network.deny},
+                                          {"package_hosts", s.network.package_hosts}}
+                                    : Json(nullptr);
   j["created_at"] = s.created_at;
   return j.dump(2) + "\n";
 }
@@ -175,6 +180,13 @@ Result<SandboxSpec> spec_from_json(const std::string& text, const std::string& p
       if (h.cmd.empty() || h.interval_ms == 0 || h.retries == 0)
         return make_error("read " + path, "healthcheck needs a command, an interval and retries");
       s.healthcheck = std::move(h);
+    }
+    if (auto it = j.find("network"); it != j.end() && it->is_object()) {
+      s.network.enabled = true;
+      read_field(*it, "preset", s.network.preset);
+      read_field(*it, "allow", s.network.allow);
+      read_field(*it, "deny", s.network.deny);
+      read_field(*it, "package_hosts", s.network.package_hosts);
     }
     read_field(j, "created_at", s.created_at);
     return s;

@@ -20,6 +20,15 @@
 
 namespace hull::supervisor {
 
+// The sandbox's network: none (no listener inside at all), or the egress
+// proxy with a preset and rules (src/egress, src/policy).
+struct SandboxNetwork {
+  bool enabled = false;
+  std::string preset = "balanced";         // locked | balanced | open
+  std::vector<std::string> allow, deny;    // rules as written (--allow/--deny, hull.toml)
+  std::vector<std::string> package_hosts;  // the image's own package sources (balanced)
+};
+
 struct SandboxSpec {
   std::string name;
   backend::BackendKind backend = backend::BackendKind::kNamespace;
@@ -44,6 +53,7 @@ struct SandboxSpec {
   // services/<name>.log), and its [health] check.
   std::vector<image::Service> services;
   std::optional<image::HealthCheck> healthcheck;
+  SandboxNetwork network;
   std::string created_at;             // RFC 3339 UTC
 };
 

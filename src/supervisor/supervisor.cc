@@ -2,6 +2,7 @@
 // listening socket and clients live in control_socket.cc, the byte relay in
 // relay.cc, the detached main command in main_command.cc.
 #include "supervisor/supervisor.h"
+#include "supervisor/egress_bridge.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -180,6 +181,16 @@ asio::awaitable<int> Supervisor::run() {
     state_.services.back().name = sv.name;
   }
   if (spec_.healthcheck) state_.health = "starting";
+  if (spec_.network.enabled) {
+    egress::EgressConfig ec;
+    ec.sandbox = spec_.name;
+    ec.preset = spec_.network.preset;
+    ec.allow = spec_.network.allow;
+    ec.deny = spec_.network.deny;
+    ec.package_hosts = spec_.network.package_hosts;
+    egress_ = std::make_unique<EgressBridge>(*this, std::move(ec));
+    if (auto st = co_await egress_->start(); !st) co_return fail_start(st.error());
+  }
   write_state_logged();
   log::info("running (tier {}, boundary pid {}, socket {})", state_.tier, state_.boundary_pid,
             socket_path_);
@@ -456,6 +467,7 @@ asio::awaitable<int> Supervisor::teardown() {
   boost::system::error_code ec;
   if (acceptor_) acceptor_->close(ec);
   ::unlink(socket_path_.c_str());
+  if (egress_) egress_->stop();
 
   if (!o.failed && agent_->is_open() && !boundary_exited_.is_set()) {
     // Not awaited inline: a hostile agent that stops reading must not be

@@ -60,6 +60,7 @@ enum class StreamKind { kExec, kFile };
 
 class ClientConn;
 struct RelayPair;
+class EgressBridge;
 
 class Supervisor {
  public:
@@ -150,6 +151,7 @@ class Supervisor {
   std::set<std::shared_ptr<RelayPair>> relays_;
   std::set<std::shared_ptr<ClientConn>> clients_;
   uint64_t events_logged_ = 0;
+  std::unique_ptr<EgressBridge> egress_;  // sandboxes with network only
 };
 
 // ---- control_socket.cc ------------------------------------------------------
@@ -167,6 +169,8 @@ Result<wire::Message> prepare_request(const SandboxSpec& spec, const wire::Messa
 // The default environment for an exec: PATH, HOME, TERM (tty), spec.env,
 // then the request's own entries (a later key overrides an earlier one).
 std::vector<std::string> exec_environment(const SandboxSpec& spec, const wire::ExecRequest& req);
+// HTTP_PROXY & co. pointing at the agent's listener (sandboxes with network).
+std::vector<std::string> proxy_environment();
 
 // ---- relay.cc ---------------------------------------------------------------
 struct RelayResult {

@@ -257,6 +257,23 @@ struct Schema<FileDone> {
   }
 };
 
+template <>
+struct Schema<EgressAccept> {
+  static constexpr const char* name = "egress_accept";
+  static void encode(const EgressAccept&, json&) {}
+  static void decode(Fields&, EgressAccept&) {}
+};
+
+template <>
+struct Schema<EgressConnected> {
+  static constexpr const char* name = "egress_connected";
+  static void encode(const EgressConnected& m, json& j) { j["client"] = m.client; }
+  static void decode(Fields& f, EgressConnected& m) {
+    f.text("client", m.client);
+    if (m.client.size() > 256) f.fail("client", "longer than 256 bytes");
+  }
+};
+
 Error invalid(const std::string& why) { return make_error("invalid message", why); }
 
 // Rejects nesting deeper than kMaxDepth and duplicate keys (which nlohmann

@@ -104,9 +104,25 @@ struct FileDone {  // last message on a file stream
   std::string error;
 };
 
+// ---- egress stream (opened with EgressAccept) -------------------------------
+// The sandbox's one way out. The host parks these streams with the agent
+// (every stream is the host's to open); the agent's proxy listener
+// (127.0.0.1:kEgressProxyPort inside) hands each connection it accepts to
+// one parked stream, says EgressConnected on it, then relays: the client's
+// bytes go up as kStdout data, the far end's come down as kStdin data, and
+// either side's end of input is an EOF. With no parked stream the agent
+// accepts nothing, so the host's parked count is the sandbox's cap on
+// connections being set up.
+inline constexpr uint16_t kEgressProxyPort = 3128;
+struct EgressAccept {};  // host → agent: open; wait for a client
+struct EgressConnected {  // agent → host: a client connected
+  // Who, as the agent sees it ("pid 42 curl"): display only, untrusted.
+  std::string client;
+};
+
 using Message = std::variant<Hello, Ready, Shutdown, Event, Health, HealthReply, ExecRequest,
                              ExecStarted, Resize, Signal, ExecExit, FileRequest, FileInfo,
-                             DirEntries, FileDone>;
+                             DirEntries, FileDone, EgressAccept, EgressConnected>;
 
 // JSON with a "type" field naming the struct ("exec", "exec_exit", ...).
 std::string encode_message(const Message& m);
