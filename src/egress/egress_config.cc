@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "policy/egress_presets.h"
+#include "policy/egress_rules.h"
+
 namespace hull::egress {
 
 using Json = nlohmann::json;
@@ -69,6 +72,22 @@ void apply_test_overrides_from_env(EgressConfig& c) {
     }
   }
   if (const char* lo = std::getenv("HULL_TEST_EGRESS_LOOPBACK")) c.test_loopback = split(lo, ',');
+}
+
+}  // namespace hull::egress
+
+namespace hull::egress {
+
+Status check_rules(const std::string& preset, const std::vector<std::string>& allow,
+                   const std::vector<std::string>& deny) {
+  if (auto p = policy::parse_preset(preset); !p) return p.error();
+  for (const auto* list : {&allow, &deny}) {
+    const char* flag = list == &allow ? "--allow" : "--deny";
+    for (const auto& r : *list)
+      if (auto rule = policy::parse_egress_rule(r); !rule)
+        return make_error(std::string("bad ") + flag + " '" + r + "'", rule.error().message());
+  }
+  return ok_status();
 }
 
 }  // namespace hull::egress

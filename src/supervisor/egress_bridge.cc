@@ -163,7 +163,7 @@ asio::awaitable<void> EgressBridge::read_events(uint64_t generation) {
 
 asio::awaitable<Status> EgressBridge::start() {
   egress::apply_test_overrides_from_env(config_);
-  HULL_TRY(spawn_process());
+  if (auto st = spawn_process(); !st) co_return st.error();
   for (uint32_t i = 0; i < std::min(kParkedStreams, config_.max_connections); ++i) co_await park_one();
   co_return ok_status();
 }
