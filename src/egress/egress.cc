@@ -1,1 +1,0 @@
-#include "egress/egress.h"
