@@ -1,0 +1,49 @@
+// A real HTTP/1.1 server on 127.0.0.1 (kernel-chosen port) for the egress
+// tests: each connection is served on its own thread, one request per
+// connection ("Connection: close"). It answers "hello <METHOD> <TARGET>\n"
+// (or `body_size` bytes for a download) and records every request head and
+// body it received, so a test can check what reached it — and what did not.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/fd.h"
+
+namespace hull::testing {
+
+struct ReceivedRequest {
+  std::string head;  // request line and header fields, as received
+  std::string body;
+};
+
+class TestHttpServer {
+ public:
+  // body_size > 0: every answer is that many bytes ('x'), for downloads.
+  explicit TestHttpServer(uint64_t body_size = 0);
+  ~TestHttpServer();
+  TestHttpServer(const TestHttpServer&) = delete;
+  TestHttpServer& operator=(const TestHttpServer&) = delete;
+
+  int port() const { return port_; }
+  std::vector<ReceivedRequest> requests() const;
+
+ private:
+  void accept_loop();
+  void serve(UniqueFd conn);
+
+  UniqueFd listener_;
+  int port_ = 0;
+  uint64_t body_size_;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  mutable std::mutex mu_;
+  std::vector<ReceivedRequest> received_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace hull::testing
