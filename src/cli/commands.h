@@ -21,8 +21,8 @@ inline constexpr int kExitHullError = 125;
 
 enum class CommandKind {
   kRun, kExec, kLs, kInspect, kStop, kRm, kCp, kLogs, kDoctor,
-  kImagePrepare, kImageLs, kImageInspect, kImageImport, kImageRm, kImageGc, kImageBuild, kSupervise,
-  kEgress
+  kImagePrepare, kImageLs, kImageInspect, kImageImport, kImageRm, kImageGc, kImageBuild,
+  kSecretSet, kSecretLs, kSecretRm, kSupervise, kEgress
 };
 
 // Prints "hull: <what> — <next>" (one line, stderr) and returns 125.
@@ -101,6 +101,11 @@ struct ImageBuildArgs {
   bool json = false;
 };
 int cmd_image_build(const ImageBuildArgs& a);
+// `hull secret`: values come from --from-file, else stdin (typed hidden when
+// it is a terminal); no command prints a value.
+int cmd_secret_set(const std::string& name, const std::string& from_file);
+int cmd_secret_ls(bool json);
+int cmd_secret_rm(const std::vector<std::string>& names);
 int cmd_supervise(const std::string& dir, int ready_fd);
 
 // "512m" → bytes; "30s" → milliseconds. Errors name the bad value.

@@ -208,6 +208,34 @@ int main_impl(int argc, char** argv) {
   auto* c_img_gc = c_image->add_subcommand("gc", "Remove untagged images no sandbox uses, and killed imports");
   c_img_gc->footer("Example: hull image gc");
 
+  auto* c_secret = app.add_subcommand("secret", "Manage API keys and tokens that --credential injects on the way out");
+  c_secret->require_subcommand(1);
+  c_secret->footer(
+      "Secrets stay on the host (under the data directory, 0600). A sandbox run with --credential gets a\n"
+      "placeholder in the provider's variable (ANTHROPIC_API_KEY=hull-placeholder-anthropic); hull's egress\n"
+      "proxy puts the real header on requests to that provider's host only.\n"
+      "Built-in providers: anthropic, openai, gemini, github (the secret of that name), or a rule of your own:\n"
+      "  --credential 'api.example.com=Authorization:Bearer {secret:example}'\n"
+      "Example: hull secret set anthropic < key.txt && hull run --credential anthropic -- claude");
+  std::string from_file;
+  auto* c_secret_set = c_secret->add_subcommand("set", "Store a secret (replaces one of the same name)");
+  c_secret_set->add_option("name", name, "Name: a-z, 0-9, '_', '-' (a provider's name enables its built-in rule)")
+      ->required();
+  c_secret_set->add_option("--from-file", from_file,
+                           "Read the value from this file (default: stdin; typed hidden at a terminal). "
+                           "One trailing newline is dropped");
+  c_secret_set->footer(
+      "Example: hull secret set anthropic --from-file ~/.config/anthropic.key\n"
+      "         printf %s \"$OPENAI_API_KEY\" | hull secret set openai\n"
+      "         hull secret set github        (prompts; the value is not shown)\n"
+      "Then:    hull run --credential anthropic --credential github -- claude");
+  auto* c_secret_ls = c_secret->add_subcommand("ls", "List secret names (never values)");
+  c_secret_ls->add_flag("--json", json, "Print JSON: name and modification time");
+  c_secret_ls->footer("Example: hull secret ls --json");
+  auto* c_secret_rm = c_secret->add_subcommand("rm", "Remove secrets");
+  c_secret_rm->add_option("names", names, "Secret names")->required();
+  c_secret_rm->footer("Example: hull secret rm openai");
+
   auto* c_sup = app.add_subcommand("__supervise", "internal: the per-sandbox supervisor");
   c_sup->group("");  // hidden
   c_sup->add_option("dir", dir)->required();
@@ -241,6 +269,9 @@ int main_impl(int argc, char** argv) {
   else if (c_img_rm->parsed()) kind = CommandKind::kImageRm;
   else if (c_img_build->parsed()) kind = CommandKind::kImageBuild;
   else if (c_img_gc->parsed()) kind = CommandKind::kImageGc;
+  else if (c_secret_set->parsed()) kind = CommandKind::kSecretSet;
+  else if (c_secret_ls->parsed()) kind = CommandKind::kSecretLs;
+  else if (c_secret_rm->parsed()) kind = CommandKind::kSecretRm;
   else if (c_sup->parsed()) kind = CommandKind::kSupervise;
   else if (c_egress->parsed()) kind = CommandKind::kEgress;
   if (!kind) return fail("no command given", "see hull --help");
@@ -276,6 +307,9 @@ int main_impl(int argc, char** argv) {
     case CommandKind::kImageRm: return cmd_image_rm(names);
     case CommandKind::kImageBuild: return cmd_image_build(build);
     case CommandKind::kImageGc: return cmd_image_gc();
+    case CommandKind::kSecretSet: return cmd_secret_set(name, from_file);
+    case CommandKind::kSecretLs: return cmd_secret_ls(json);
+    case CommandKind::kSecretRm: return cmd_secret_rm(names);
     case CommandKind::kSupervise: return cmd_supervise(dir, ready_fd);
     case CommandKind::kEgress: return cmd_egress();
   }

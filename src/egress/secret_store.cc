@@ -26,7 +26,8 @@ std::string octal_mode(mode_t m) {
 }
 
 Error no_such_secret(std::string_view name) {
-  return sys_error("no secret named '" + std::string(name) + "'", ENOENT,
+  // "hull: secret 'x': ENOENT (No such file or directory) — hull secret ls ..."
+  return sys_error("secret '" + std::string(name) + "'", ENOENT,
                    "hull secret ls lists them; hull secret set " + std::string(name) + " adds it");
 }
 
