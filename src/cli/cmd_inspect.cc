@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/sandbox_ref.h"
+#include "supervisor/egress_bridge.h"
 
 namespace hull::cli {
 
@@ -27,6 +28,11 @@ int cmd_inspect(const std::string& name, bool json) {
     j["dir"] = sb->dir;
     j["spec"] = nlohmann::json::parse(supervisor::spec_to_json(spec), nullptr, false);
     j["state"] = nlohmann::json::parse(supervisor::state_to_json(st), nullptr, false);
+    if (spec.network.enabled) {
+      const auto c = supervisor::count_network_events(sb->dir);
+      j["network"] = {{"attempts", c.attempts}, {"allowed", c.allowed},   {"refused", c.refused},
+                      {"aborted", c.aborted},   {"bytes_up", c.bytes_up}, {"bytes_down", c.bytes_down}};
+    }
     print_json(j);
     return 0;
   }
@@ -58,6 +64,20 @@ int cmd_inspect(const std::string& name, bool json) {
       {"socket", or_dash(st.socket)},
       {"directory", sb->dir},
   };
+  if (spec.network.enabled) {
+    std::string rules;
+    for (const auto& r : spec.network.allow) rules += " --allow " + r;
+    for (const auto& r : spec.network.deny) rules += " --deny " + r;
+    f.emplace_back("network", spec.network.preset + rules + " (egress proxy at 127.0.0.1:3128 inside)");
+    const auto c = supervisor::count_network_events(sb->dir);
+    f.emplace_back("network log", std::to_string(c.attempts) + " attempts: " + std::to_string(c.allowed) +
+                                      " allowed, " + std::to_string(c.refused) + " refused" +
+                                      (c.aborted > 0 ? ", " + std::to_string(c.aborted) + " cut off" : "") +
+                                      "; " + exact_size(c.bytes_up) + " up, " + exact_size(c.bytes_down) +
+                                      " down (hull logs --network " + sb->name + ")");
+  } else {
+    f.emplace_back("network", "none (loopback only)");
+  }
   if (spec.healthcheck) {
     std::string h = or_dash(st.health);
     if (st.health_failures > 0) h += ", " + std::to_string(st.health_failures) + " failed in a row: " + st.health_output;

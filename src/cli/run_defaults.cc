@@ -50,10 +50,12 @@ std::vector<std::string> apply_sandbox_defaults(const image::SandboxDefaults& d,
     case image::WorkspaceMode::kNone:
       break;  // mounted only when --workspace asks for it
   }
-  // There is no egress proxy yet; the only network hull gives is none. Say
-  // so instead of pretending: the sandbox gets less than asked, never more.
-  if (d.network == image::NetworkMode::kProxy)
-    notes.push_back("network none: network = \"proxy\" needs hull's egress proxy, which this build does not have yet");
+  // network = "proxy": the egress proxy with the balanced preset, unless
+  // --network chose otherwise.
+  if (d.network == image::NetworkMode::kProxy && o.network.empty()) {
+    o.network = "balanced";
+    notes.push_back("network balanced (through hull's egress proxy)");
+  }
   return notes;
 }
 

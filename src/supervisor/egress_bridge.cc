@@ -32,8 +32,7 @@ constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr uint32_t kParkedStreams = 16;
 constexpr size_t kNetworkLogCap = size_t{16} << 20;
 // A crashing egress process is started again for the next connection, but
-// not more often than this, and not forever.
-constexpr auto kRespawnInterval = std::chrono::seconds(1);
+// not forever.
 constexpr uint32_t kMaxRestarts = 20;
 
 std::string find_hull() {
@@ -47,6 +46,28 @@ std::string find_hull() {
 }  // namespace
 
 std::string network_log_path(const std::string& sandbox_dir) { return sandbox_dir + "/network.log"; }
+
+NetworkCounts count_network_events(const std::string& sandbox_dir) {
+  NetworkCounts c;
+  auto text = sys::read_file(network_log_path(sandbox_dir), kNetworkLogCap + 4096);
+  if (!text) return c;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t nl = text->find('\n', start);
+    if (nl == std::string::npos) nl = text->size();
+    Json j = Json::parse(std::string_view(*text).substr(start, nl - start), nullptr, false);
+    start = nl + 1;
+    if (!j.is_object()) continue;
+    const std::string kind = j.value("kind", "");
+    if (kind == "connection-aborted") ++c.aborted;
+    if (kind != "connection") continue;
+    ++c.attempts;
+    (j.value("decision", "") == "allowed" ? c.allowed : c.refused) += 1;
+    if (j.contains("bytes_up") && j["bytes_up"].is_number_unsigned()) c.bytes_up += j["bytes_up"].get<uint64_t>();
+    if (j.contains("bytes_down") && j["bytes_down"].is_number_unsigned()) c.bytes_down += j["bytes_down"].get<uint64_t>();
+  }
+  return c;
+}
 
 NetworkLog::NetworkLog(const std::string& path, size_t cap) : cap_(cap) {
   auto fd = sys::open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
@@ -115,7 +136,6 @@ Status EgressBridge::spawn_process() {
   ::fcntl(mine.get(), F_SETFL, ::fcntl(mine.get(), F_GETFL) | O_NONBLOCK);
   link_.emplace(sup_.executor(), mine.release());
   ++generation_;
-  last_spawn_ = std::chrono::steady_clock::now();
   asio::co_spawn(sup_.executor(), read_events(generation_), asio::detached);
   log::info("egress process {} started ({})", pid, hull);
   return ok_status();
@@ -182,49 +202,69 @@ asio::awaitable<void> EgressBridge::park_one() {
 asio::awaitable<void> EgressBridge::serve(std::shared_ptr<wire::Stream> stream) {
   wire::Incoming first = co_await stream->receive();
   --parked_;
-  if (first.kind != wire::Incoming::Kind::kMessage) co_return;  // reset or sandbox gone
-  auto* hello = std::get_if<wire::EgressConnected>(&first.message);
+  if (first.kind == wire::Incoming::Kind::kReset || first.kind == wire::Incoming::Kind::kClosed)
+    co_return;  // the agent shut its listener, or the sandbox is gone
+  auto* hello = first.kind == wire::Incoming::Kind::kMessage ? std::get_if<wire::EgressConnected>(&first.message)
+                                                             : nullptr;
   if (hello == nullptr) {
-    sup_.agent_violation(std::string("egress stream: ") + wire::message_name(first.message) +
-                         " instead of egress_connected");
+    const std::string what = first.kind == wire::Incoming::Kind::kMessage ? wire::message_name(first.message)
+                             : first.kind == wire::Incoming::Kind::kData  ? "data"
+                                                                          : "eof";
+    sup_.agent_violation("egress stream: " + what + " instead of egress_connected");
     stream->reset("protocol violation");
     co_return;
   }
   ++open_;
   ++connections_;
+  const uint64_t conn_id = connections_;
   co_await park_one();  // the next client need not wait for this one
 
-  if (pid_ == 0 && !stopped_) {
-    if (restarts_ >= kMaxRestarts) {
-      stream->reset("the egress process failed too often");
-    } else if (std::chrono::steady_clock::now() - last_spawn_ >= kRespawnInterval) {
+  // Twice at most: a process that died since the last connection (its
+  // link may still look open until its EOF is read) is replaced.
+  bool handed_over = false;
+  for (int attempt = 0; attempt < 2 && !handed_over && !stopped_; ++attempt) {
+    if (pid_ == 0) {
+      if (restarts_ >= kMaxRestarts) break;
       ++restarts_;
-      if (auto st = spawn_process(); !st) supervisor_event("egress-process-failed", st.error().message());
+      if (auto st = spawn_process(); !st) {
+        supervisor_event("egress-process-failed", st.error().message());
+        break;
+      }
     }
-  }
-  int sv[2];
-  if (pid_ == 0 || !link_ || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-    stream->reset("no egress process to carry the connection");
-    supervisor_event("connection-dropped", "no egress process; client " + hello->client);
-  } else {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) break;
     UniqueFd mine(sv[0]), theirs(sv[1]);
-    const std::string header = Json{{"conn", Json{{"id", connections_}, {"client", hello->client}}}}
+    const std::string header = Json{{"conn", Json{{"id", conn_id}, {"client", hello->client}}}}
                                    .dump(-1, ' ', false, Json::error_handler_t::replace);
     if (auto st = egress::send_link_message(link_->native_handle(), header, theirs.get()); !st) {
-      stream->reset("egress process unreachable");
       process_gone(st.error().message());
-    } else {
-      theirs.reset();
-      asio::posix::stream_descriptor sock(sup_.executor(), mine.release());
-      auto r = co_await wire::pump_socket(stream, std::move(sock), wire::StreamFd::kStdin,
-                                          wire::StreamFd::kStdout);
-      if (r.peer_misbehaved) sup_.agent_violation("egress stream: " + r.aborted);
+      continue;
     }
+    handed_over = true;
+    theirs.reset();
+    asio::posix::stream_descriptor sock(sup_.executor(), mine.release());
+    auto r = co_await wire::pump_socket(stream, std::move(sock), wire::StreamFd::kStdin, wire::StreamFd::kStdout);
+    if (r.peer_misbehaved) sup_.agent_violation("egress stream: " + r.aborted);
+    // The egress process reports every connection it served, but not one it
+    // died serving: say what happened to it here.
+    if (!r.aborted.empty() && pid_ == 0)
+      log_.append(Json{{"time", now_rfc3339()},
+                       {"kind", "connection-aborted"},
+                       {"conn", conn_id},
+                       {"client", hello->client},
+                       {"detail", "the egress process died: " + r.aborted},
+                       {"bytes_up", r.bytes_out},
+                       {"bytes_down", r.bytes_in}}
+                      .dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
+  if (!handed_over) {
+    stream->reset("no egress process to carry the connection");
+    supervisor_event("connection-dropped", "no egress process (" + std::to_string(restarts_) +
+                                               " restarts); client " + hello->client);
   }
   --open_;
   co_await park_one();
 }
-
 void EgressBridge::stop() {
   if (stopped_) return;
   stopped_ = true;

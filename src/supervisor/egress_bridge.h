@@ -31,6 +31,13 @@ class Supervisor;
 
 std::string network_log_path(const std::string& sandbox_dir);  // dir + "/network.log"
 
+// What network.log holds, counted (`hull inspect`).
+struct NetworkCounts {
+  uint64_t attempts = 0, allowed = 0, refused = 0, aborted = 0;
+  uint64_t bytes_up = 0, bytes_down = 0;
+};
+NetworkCounts count_network_events(const std::string& sandbox_dir);
+
 // Append-only JSON lines with a size cap: a line is written whole or not at
 // all, and once full one last line says so.
 class NetworkLog {
@@ -76,7 +83,6 @@ class EgressBridge {
   std::optional<boost::asio::posix::stream_descriptor> link_;
   uint64_t generation_ = 0;  // which process's events a reader is for
   uint32_t restarts_ = 0;
-  std::chrono::steady_clock::time_point last_spawn_{};
   uint32_t parked_ = 0;
   uint32_t open_ = 0;  // connections being pumped
   uint64_t connections_ = 0;

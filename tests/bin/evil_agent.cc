@@ -186,6 +186,19 @@ int main() {
       send_message(FrameType::kMessage, f.stream, FileDone{0, ""});
     });
   }
+  // The egress streams the host parks (EgressAccept): bytes before the
+  // EgressConnected that must come first, or data on a fd egress never uses.
+  if (mode == "egress-no-hello" || mode == "egress-wrong-fd") {
+    read_frames([&](const Frame& f) {
+      if (f.type != FrameType::kOpen) return;
+      auto req = decode_message(f.payload);
+      if (!req || !std::holds_alternative<EgressAccept>(*req)) return;
+      const StreamFd fd = mode == "egress-wrong-fd" ? StreamFd::kStderr : StreamFd::kStdout;
+      if (mode == "egress-wrong-fd") send_message(FrameType::kMessage, f.stream, EgressConnected{"evil"});
+      std::vector<std::byte> bytes(64, std::byte{'e'});
+      send_frame(FrameType::kData, static_cast<uint8_t>(fd), f.stream, bytes);
+    });
+  }
   if (mode == "overrun" || mode == "wrong-reply") {
     read_frames([&](const Frame& f) {
       if (f.type != FrameType::kOpen) return;

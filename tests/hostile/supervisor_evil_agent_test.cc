@@ -87,6 +87,33 @@ TEST(SupervisorHostileAgent, AStreamTheAgentOpensKillsTheSandbox) {
   expect_sandbox_fails(sp, "accepts no streams");
 }
 
+// A sandbox with network: the host parks egress streams with the agent. An
+// agent that sends bytes on one before saying EgressConnected, or data on a
+// fd the egress stream has no use for, has broken the protocol.
+SandboxSpec networked_spec() {
+  SandboxSpec s = idle_spec();
+  s.network.enabled = true;
+  s.network.preset = "locked";
+  ::setenv("HULL_BIN", HULL_BIN, 1);  // the egress process is `hull __egress`
+  return s;
+}
+
+TEST(SupervisorHostileAgent, BytesBeforeEgressConnectedKillTheSandbox) {
+  HULL_REQUIRE_ROOTFS();
+  SupervisorProcess sp(networked_spec(), testing::evil_agent());
+  sp.write_workspace_file("evil-mode", "egress-no-hello");
+  (void)sp.start();
+  expect_sandbox_fails(sp, "instead of egress_connected");
+}
+
+TEST(SupervisorHostileAgent, EgressDataOnTheWrongFdKillsTheSandbox) {
+  HULL_REQUIRE_ROOTFS();
+  SupervisorProcess sp(networked_spec(), testing::evil_agent());
+  sp.write_workspace_file("evil-mode", "egress-wrong-fd");
+  (void)sp.start();
+  expect_sandbox_fails(sp, "wrong fd");
+}
+
 TEST(SupervisorHostileAgent, AgentExitingUnderUsIsReportedAsDeath) {
   HULL_REQUIRE_ROOTFS();
   SupervisorProcess sp(idle_spec(), testing::evil_agent());

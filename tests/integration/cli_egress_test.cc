@@ -12,8 +12,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "cli_harness.h"
+#include "supervisor_harness.h"
 #include "test_http_server.h"
 
 namespace hull::testing {
@@ -171,28 +173,74 @@ TEST_F(CliEgress, TheProxyVariablesAreSetAndEveryAttemptIsLogged) {
   EXPECT_EQ(conns[1]["host"], "other.test");
   auto human = run_hull({"logs", "--network", "n"});
   EXPECT_NE(human.out.find("refused  GET other.test:" + port_), std::string::npos) << human.out;
+  auto info = inspect_json("n");
+  EXPECT_EQ(info["network"]["attempts"], 2);
+  EXPECT_EQ(info["network"]["allowed"], 1);
+  EXPECT_EQ(info["network"]["refused"], 1);
 }
 
 // The egress process dies (killed from the host) while a download runs: the
 // download fails, the sandbox lives on, the death is logged, and the next
 // connection works through a new egress process.
-TEST_F(CliEgress, KillingTheEgressProcessFailsItsConnectionsAndTheNextOneWorks) {
+TEST_F(CliEgress, KillingTheEgressProcessMidTransferFailsThatConnectionAndTheNextOneWorks) {
   HULL_REQUIRE_IMAGE();
+  TestHttpServer slow(uint64_t{1} << 30, 256 * 1024);  // sends 256 KiB of 1 GiB, then holds
+  const std::string slow_port = std::to_string(slow.port());
+  ::setenv("HULL_TEST_EGRESS_LOOPBACK", ("127.0.0.1:" + port_ + ",127.0.0.1:" + slow_port).c_str(), 1);
   auto run = run_hull({"run", "-d", "--name", "k", "--network", "locked", "--allow", "allowed.test", "--",
                        "sleep", "1000"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  auto first = run_hull({"exec", "k", "--", "sh", "-c", curl("", url("allowed.test", "/one"))});
-  EXPECT_NE(first.out.find("hello GET /one"), std::string::npos) << first.out << first.err;
+  HullResult download;
+  std::thread downloader([&] {
+    download = run_hull({"exec", "k", "--", "sh", "-c",
+                         "curl -sS -o /dev/null 'http://allowed.test:" + slow_port + "/big'; echo rc=$?"});
+  });
+  ASSERT_TRUE(slow.wait_for_requests(1, std::chrono::seconds(120))) << "the download never started";
   auto pids = processes_mentioning("__egress");
   ASSERT_EQ(pids.size(), 1u);
-  ASSERT_EQ(::kill(pids[0], SIGKILL), 0);
+  ASSERT_TRUE(supervisor::testing::kill_and_wait_gone(pids[0]));
+  downloader.join();
+  EXPECT_EQ(download.exit_code, 0) << download.err;
+  EXPECT_EQ(download.out.find("rc=0"), std::string::npos) << "the download cannot have finished: " << download.out;
+  EXPECT_NE(download.out.find("rc="), std::string::npos) << download.out;
+
   auto after = run_hull({"exec", "k", "--", "sh", "-c", curl("", url("allowed.test", "/two"))});
   EXPECT_NE(after.out.find("hello GET /two"), std::string::npos) << after.out << after.err;
   auto ls = ls_json(false);
   ASSERT_EQ(ls.size(), 1u);
   EXPECT_EQ(ls[0]["status"], "running");
+  EXPECT_EQ(processes_mentioning("__egress").size(), 1u) << "a new egress process";
   auto log = run_hull({"logs", "--network", "--json", "k"});
   EXPECT_NE(log.out.find("egress-process-exited"), std::string::npos) << log.out;
+}
+
+// 200 connections at once through one sandbox all complete, and the egress
+// process's memory stays bounded (its peak is printed for the record).
+TEST_F(CliEgress, TwoHundredConcurrentConnectionsComplete) {
+  HULL_REQUIRE_IMAGE();
+  auto run = run_hull({"run", "-d", "--name", "c", "--network", "locked", "--allow", "allowed.test", "--",
+                       "sleep", "1000"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string py =
+      "import threading, urllib.request\n"
+      "ok = []\n"
+      "def get(i):\n"
+      "    with urllib.request.urlopen('" + url("allowed.test", "/c") + "' + str(i), timeout=120) as r:\n"
+      "        if r.read() == b'hello GET /c%d\\n' % i: ok.append(i)\n"
+      "ts = [threading.Thread(target=get, args=(i,)) for i in range(200)]\n"
+      "[t.start() for t in ts]\n"
+      "[t.join() for t in ts]\n"
+      "print('ok', len(ok))\n";
+  auto r = run_hull({"exec", "c", "--", "python3", "-c", py}, {.timeout_s = 300});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ok 200"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(server_.requests().size(), 200u);
+  auto pids = processes_mentioning("__egress");
+  ASSERT_EQ(pids.size(), 1u);
+  const long peak = supervisor::testing::peak_rss_kib(pids[0]);
+  std::printf("egress process peak RSS after 200 concurrent connections: %ld KiB\n", peak);
+  EXPECT_GT(peak, 0);
+  EXPECT_LT(peak, 128 * 1024) << "the egress process's memory should not grow with the connection count";
 }
 
 TEST_F(CliEgress, ABadRuleIsRefusedBeforeTheSandboxStarts) {

@@ -84,12 +84,13 @@ TEST_F(RunDefaults, WithoutATableTheProjectIsMountedReadWrite) {
   EXPECT_EQ(slurp(project_ + "/written"), "hi\n");
 }
 
-TEST_F(RunDefaults, WorkspaceNoneMountsNothingAndAProxyItCannotGiveIsSaid) {
+TEST_F(RunDefaults, WorkspaceNoneMountsNothingAndProxyGivesTheBalancedEgressProxy) {
   append_to_spec("[sandbox]\nworkspace = \"none\"\nnetwork = \"proxy\"\n");
   std::string err;
   auto spec = start("bare", {}, &err);
   EXPECT_EQ(spec["workspace"], "");
-  EXPECT_NE(err.find("network none: network = \"proxy\" needs hull's egress proxy"), std::string::npos) << err;
+  EXPECT_NE(err.find("network balanced (through hull's egress proxy)"), std::string::npos) << err;
+  EXPECT_EQ(spec["network"]["preset"], "balanced");
   auto ls = run_hull({"exec", "bare", "--", kBusybox, "ls", "/workspace/marker"});
   EXPECT_NE(ls.exit_code, 0) << ls.out;
 }

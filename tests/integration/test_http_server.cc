@@ -10,7 +10,8 @@
 
 namespace hull::testing {
 
-TestHttpServer::TestHttpServer(uint64_t body_size) : body_size_(body_size) {
+TestHttpServer::TestHttpServer(uint64_t body_size, uint64_t stall_after)
+    : body_size_(body_size), stall_after_(stall_after) {
   listener_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -25,7 +26,11 @@ TestHttpServer::TestHttpServer(uint64_t body_size) : body_size_(body_size) {
 }
 
 TestHttpServer::~TestHttpServer() {
-  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
   ::shutdown(listener_.get(), SHUT_RDWR);  // wakes accept()
   if (acceptor_.joinable()) acceptor_.join();
   std::vector<std::thread> workers;
@@ -39,6 +44,11 @@ TestHttpServer::~TestHttpServer() {
 std::vector<ReceivedRequest> TestHttpServer::requests() const {
   std::lock_guard<std::mutex> l(mu_);
   return received_;
+}
+
+bool TestHttpServer::wait_for_requests(size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  return changed_.wait_for(l, timeout, [&] { return received_.size() >= n; });
 }
 
 void TestHttpServer::accept_loop() {
@@ -82,6 +92,7 @@ void TestHttpServer::serve(UniqueFd conn) {
     std::lock_guard<std::mutex> l(mu_);
     received_.push_back(r);
   }
+  changed_.notify_all();
   const std::string hello = "hello " + method + " " + target + "\n";
   const uint64_t size = body_size_ > 0 ? body_size_ : hello.size();
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
@@ -93,7 +104,13 @@ void TestHttpServer::serve(UniqueFd conn) {
   }
   std::string chunk(1 << 16, 'x');
   for (uint64_t left = body_size_; left > 0;) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+    if (stall_after_ > 0 && body_size_ - left >= stall_after_) {
+      std::unique_lock<std::mutex> l(mu_);
+      changed_.wait(l, [&] { return stopping_.load(); });
+      return;
+    }
+    size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+    if (stall_after_ > 0) n = static_cast<size_t>(std::min<uint64_t>(n, stall_after_ - (body_size_ - left)));
     ssize_t w = ::send(conn.get(), chunk.data(), n, MSG_NOSIGNAL);
     if (w <= 0) return;
     left -= static_cast<uint64_t>(w);

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -24,13 +26,18 @@ struct ReceivedRequest {
 class TestHttpServer {
  public:
   // body_size > 0: every answer is that many bytes ('x'), for downloads.
-  explicit TestHttpServer(uint64_t body_size = 0);
+  // stall_after > 0: after that many body bytes the server stops sending
+  // (holding the connection open) until it is destroyed: a transfer that
+  // is certainly still running when a test interrupts it.
+  explicit TestHttpServer(uint64_t body_size = 0, uint64_t stall_after = 0);
   ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
 
   int port() const { return port_; }
   std::vector<ReceivedRequest> requests() const;
+  // Waits (condition variable, at most `timeout`) until `n` requests came.
+  bool wait_for_requests(size_t n, std::chrono::milliseconds timeout);
 
  private:
   void accept_loop();
@@ -39,6 +46,8 @@ class TestHttpServer {
   UniqueFd listener_;
   int port_ = 0;
   uint64_t body_size_;
+  uint64_t stall_after_;
+  std::condition_variable changed_;
   std::atomic<bool> stopping_{false};
   std::thread acceptor_;
   mutable std::mutex mu_;

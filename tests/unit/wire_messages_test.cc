@@ -45,6 +45,8 @@ std::vector<Message> all_messages() {
       FileInfo{FileType::kSymlink, 1ull << 33, 0777, -5},
       dir,
       FileDone{2, "ENOENT"},
+      EgressAccept{},
+      EgressConnected{"pid 42 curl"},
   };
 }
 
@@ -64,7 +66,8 @@ TEST(WireMessages, EveryMessageTypeRoundTrips) {
 TEST(WireMessages, NamesMatchTheProtocol) {
   const char* expected[] = {"hello",      "ready",       "shutdown",    "event",     "health",
                             "health_reply", "exec",      "exec_started", "resize",   "signal",
-                            "exec_exit",  "file",        "file_info",   "dir_entries", "file_done"};
+                            "exec_exit",  "file",        "file_info",   "dir_entries", "file_done",
+                            "egress_accept", "egress_connected"};
   auto msgs = all_messages();
   for (size_t i = 0; i < msgs.size(); ++i) EXPECT_STREQ(message_name(msgs[i]), expected[i]);
 }
@@ -145,6 +148,8 @@ std::vector<BadCase> bad_cases() {
       // nlohmann stops reading at a NUL byte as if the input ended there:
       // what follows would be silently ignored, so the payload is refused.
       {"raw NUL then more", std::string(R"({"type":"health"})") + '\0' + "garbage", "NUL byte"},
+      {"egress client too long", R"({"type":"egress_connected","client":")" + std::string(300, 'a') + R"("})",
+       "longer than 256"},
       {"errno negative", R"({"type":"file_done","err":-1,"error":""})", "out of range"},
   };
 }
