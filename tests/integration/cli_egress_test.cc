@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "base/temp_dir.h"
 #include "cli_harness.h"
 #include "supervisor_harness.h"
 #include "test_http_server.h"
@@ -212,6 +213,44 @@ TEST_F(CliEgress, KillingTheEgressProcessMidTransferFailsThatConnectionAndTheNex
   EXPECT_EQ(processes_mentioning("__egress").size(), 1u) << "a new egress process";
   auto log = run_hull({"logs", "--network", "--json", "k"});
   EXPECT_NE(log.out.find("egress-process-exited"), std::string::npos) << log.out;
+}
+
+// git over smart HTTP (the real `git http-backend` behind the test server)
+// through the proxy: a clone works; with method/path rules that allow only
+// reading, the push is refused by the proxy and never reaches the server,
+// although the server would take it.
+TEST_F(CliEgress, GitClonesOverSmartHttpAndMethodPathRulesKeepItReadOnly) {
+  HULL_REQUIRE_IMAGE();
+  auto root = TempDir::create("/tmp", "hull-git-");
+  ASSERT_TRUE(root.ok());
+  const std::string r = root->path();
+  const std::string id = "-c user.name=t -c user.email=t@example.com";
+  ASSERT_EQ(std::system(("git init -q -b main " + r + "/src && echo 'hi from git' > " + r +
+                         "/src/README && git -C " + r + "/src add README && git " + id + " -C " + r +
+                         "/src commit -qm one && git clone -q --bare " + r + "/src " + r +
+                         "/root/repo.git && git -C " + r + "/root/repo.git config http.receivepack true")
+                            .c_str()),
+            0);
+  auto git = TestHttpServer::git_backend(r + "/root");
+  const std::string gport = std::to_string(git->port());
+  ::setenv("HULL_TEST_EGRESS_HOSTS", "git.test=127.0.0.1", 1);
+  ::setenv("HULL_TEST_EGRESS_LOOPBACK", ("127.0.0.1:" + gport).c_str(), 1);
+  const std::string script = "cd /tmp && git clone -q http://git.test:" + gport +
+                             "/repo.git r && cat r/README && cd r && echo more >> README && git " + id +
+                             " commit -qam two && git push -q origin HEAD:main; echo push=$?";
+  auto res = run_net({"--network", "locked", "--allow", "GET git.test/*", "--allow",
+                      "POST git.test/*/git-upload-pack"},
+                     script);
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_NE(res.out.find("hi from git"), std::string::npos) << res.out << res.err;
+  EXPECT_NE(res.out.find("push=1"), std::string::npos) << res.out << res.err;
+  EXPECT_NE(res.err.find("403"), std::string::npos) << res.err;
+  bool saw_upload = false;
+  for (const auto& req : git->requests()) {
+    EXPECT_EQ(req.head.find("POST /repo.git/git-receive-pack"), std::string::npos) << "the push reached the server";
+    saw_upload = saw_upload || req.head.find("POST /repo.git/git-upload-pack") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_upload) << "the clone went through the smart protocol";
 }
 
 // 200 connections at once through one sandbox all complete, and the egress

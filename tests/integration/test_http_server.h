@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,6 +35,10 @@ class TestHttpServer {
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
 
+  // Serves the git repositories under `project_root` over smart HTTP by
+  // running the real `git http-backend` (CGI) for every request.
+  static std::unique_ptr<TestHttpServer> git_backend(const std::string& project_root);
+
   int port() const { return port_; }
   std::vector<ReceivedRequest> requests() const;
   // Waits (condition variable, at most `timeout`) until `n` requests came.
@@ -42,11 +47,14 @@ class TestHttpServer {
  private:
   void accept_loop();
   void serve(UniqueFd conn);
+  void serve_cgi(int conn, const std::string& method, const std::string& target, const std::string& lower_head,
+                 const std::string& body);
 
   UniqueFd listener_;
   int port_ = 0;
   uint64_t body_size_;
   uint64_t stall_after_;
+  std::string git_root_;  // git_backend(): non-empty
   std::condition_variable changed_;
   std::atomic<bool> stopping_{false};
   std::thread acceptor_;
