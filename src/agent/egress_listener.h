@@ -3,6 +3,11 @@
 // parked here (wire::EgressAccept). The host's egress process speaks HTTP
 // proxy and SOCKS5 on it; the agent only carries bytes.
 //
+// With it, a stub resolver on 127.0.0.1:53 (UDP), named by the sandbox's
+// /etc/resolv.conf: each query goes up on a parked stream (EgressConnected
+// kind "dns") and the host's answer comes back. The host decides on its
+// own lookup; no packet leaves the sandbox.
+//
 // The listener opens when the host parks its first stream (a sandbox
 // without network never gets one, so nothing listens there), before any
 // user process runs, so nothing else can take the port first. With no
@@ -12,9 +17,11 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "agent/agent_state.h"
 #include "agent/wakeup.h"
@@ -33,9 +40,16 @@ class EgressListener {
 
  private:
   asio::awaitable<void> accept_loop();
+  void start_dns();
+  asio::awaitable<void> dns_loop();
+  asio::awaitable<void> answer_dns(std::vector<std::byte> query, asio::ip::udp::endpoint from);
+  // The next parked stream that takes `hello`, waiting for one if need be;
+  // nullptr once closed.
+  asio::awaitable<std::shared_ptr<wire::Stream>> take_parked(const wire::EgressConnected& hello);
 
   AgentState& state_;
   std::optional<asio::ip::tcp::acceptor> acceptor_;
+  std::optional<asio::ip::udp::socket> dns_;
   std::deque<std::shared_ptr<wire::Stream>> parked_;
   Wakeup parked_changed_;
   bool closed_ = false;

@@ -104,10 +104,12 @@ asio::ip::address to_asio(const policy::NetAddress& a) {
   return asio::ip::address_v6(a.bytes);
 }
 
+}  // namespace
+
 // The host's own lookup (never the sandbox's): the test table, else the
 // system resolver (so /etc/hosts works).
-asio::awaitable<Result<std::vector<policy::NetAddress>>> resolve(EgressContext& ctx,
-                                                                 const policy::NormalizedHost& host) {
+asio::awaitable<Result<std::vector<policy::NetAddress>>> resolve_host(EgressContext& ctx,
+                                                                      const policy::NormalizedHost& host) {
   if (host.address) co_return std::vector<policy::NetAddress>{*host.address};
   if (auto it = ctx.test_hosts.find(host.text); it != ctx.test_hosts.end()) co_return it->second;
   tcp::resolver r(ctx.ex);
@@ -121,6 +123,8 @@ asio::awaitable<Result<std::vector<policy::NetAddress>>> resolve(EgressContext& 
   if (out.empty()) co_return make_error("resolve " + host.text, "no address");
   co_return out;
 }
+
+namespace {
 
 struct Dialed {
   std::optional<tcp::socket> socket;
@@ -263,7 +267,7 @@ asio::awaitable<std::optional<tcp::socket>> admit_and_dial(EgressContext& ctx, D
     co_await write_all(client, refusal_reply(req, d));
     co_return std::nullopt;
   }
-  auto addrs = co_await resolve(ctx, *host);
+  auto addrs = co_await resolve_host(ctx, *host);
   if (!addrs) {
     a.allowed = false;
     a.error = addrs.error().message();

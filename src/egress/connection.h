@@ -43,4 +43,16 @@ Result<policy::EgressPolicy> policy_from_config(const EgressConfig& c);
 boost::asio::awaitable<void> serve_connection(EgressContext& ctx, UniqueFd client, uint64_t id,
                                               std::string who);
 
+// dns_answer.cc: one query to the sandbox's stub resolver (its bytes are the
+// connection's, then EOF): a name the policy refuses, or whose addresses it
+// refuses, is NXDOMAIN; an allowed one gets the addresses the host's own
+// lookup found. The proxy decides again on its own lookup when the client
+// connects; this only serves tools that look a name up first.
+boost::asio::awaitable<void> answer_dns_query(EgressContext& ctx, UniqueFd client, uint64_t id, std::string who);
+
+// The host's lookup of `host` (connection.cc): the test table, else the
+// system resolver.
+boost::asio::awaitable<Result<std::vector<policy::NetAddress>>> resolve_host(EgressContext& ctx,
+                                                                             const policy::NormalizedHost& host);
+
 }  // namespace hull::egress

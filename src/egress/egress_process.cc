@@ -70,9 +70,12 @@ asio::awaitable<void> accept_connections(EgressContext& ctx, asio::posix::stream
     if (!j.is_object() || !j.contains("conn") || !msg->fd) continue;
     const uint64_t id = j["conn"].value("id", uint64_t{0});
     const std::string who = j["conn"].value("client", std::string());
+    const bool dns = j["conn"].value("kind", std::string()) == "dns";
     if (ctx.open >= ctx.config.max_connections) continue;  // the fd closes: the client sees the end
     ++ctx.open;
-    asio::co_spawn(ctx.ex, serve_connection(ctx, std::move(msg->fd), id, who),
+    asio::co_spawn(ctx.ex,
+                   dns ? answer_dns_query(ctx, std::move(msg->fd), id, who)
+                       : serve_connection(ctx, std::move(msg->fd), id, who),
                    [&ctx](std::exception_ptr e) {
                      --ctx.open;
                      if (!e) return;

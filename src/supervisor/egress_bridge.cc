@@ -234,7 +234,7 @@ asio::awaitable<void> EgressBridge::serve(std::shared_ptr<wire::Stream> stream) 
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) break;
     UniqueFd mine(sv[0]), theirs(sv[1]);
-    const std::string header = Json{{"conn", Json{{"id", conn_id}, {"client", hello->client}}}}
+    const std::string header = Json{{"conn", Json{{"id", conn_id}, {"client", hello->client}, {"kind", hello->kind}}}}
                                    .dump(-1, ' ', false, Json::error_handler_t::replace);
     if (auto st = egress::send_link_message(link_->native_handle(), header, theirs.get()); !st) {
       process_gone(st.error().message());

@@ -267,10 +267,15 @@ struct Schema<EgressAccept> {
 template <>
 struct Schema<EgressConnected> {
   static constexpr const char* name = "egress_connected";
-  static void encode(const EgressConnected& m, json& j) { j["client"] = m.client; }
+  static void encode(const EgressConnected& m, json& j) {
+    j["client"] = m.client;
+    j["kind"] = m.kind;
+  }
   static void decode(Fields& f, EgressConnected& m) {
     f.text("client", m.client);
     if (m.client.size() > 256) f.fail("client", "longer than 256 bytes");
+    f.text("kind", m.kind);
+    if (m.kind != "proxy" && m.kind != "dns") f.fail("kind", "must be \"proxy\" or \"dns\"");
   }
 };
 

@@ -118,6 +118,10 @@ struct EgressAccept {};  // host → agent: open; wait for a client
 struct EgressConnected {  // agent → host: a client connected
   // Who, as the agent sees it ("pid 42 curl"): display only, untrusted.
   std::string client;
+  // "proxy": a TCP client of the proxy listener. "dns": one query to the
+  // agent's stub resolver (127.0.0.1:53 inside), sent up as the stream's
+  // data; the answer comes down the same way.
+  std::string kind = "proxy";
 };
 
 using Message = std::variant<Hello, Ready, Shutdown, Event, Health, HealthReply, ExecRequest,

@@ -194,7 +194,7 @@ int main() {
       auto req = decode_message(f.payload);
       if (!req || !std::holds_alternative<EgressAccept>(*req)) return;
       const StreamFd fd = mode == "egress-wrong-fd" ? StreamFd::kStderr : StreamFd::kStdout;
-      if (mode == "egress-wrong-fd") send_message(FrameType::kMessage, f.stream, EgressConnected{"evil"});
+      if (mode == "egress-wrong-fd") send_message(FrameType::kMessage, f.stream, EgressConnected{"evil", "proxy"});
       std::vector<std::byte> bytes(64, std::byte{'e'});
       send_frame(FrameType::kData, static_cast<uint8_t>(fd), f.stream, bytes);
     });

@@ -215,6 +215,24 @@ TEST_F(CliEgress, KillingTheEgressProcessMidTransferFailsThatConnectionAndTheNex
   EXPECT_NE(log.out.find("egress-process-exited"), std::string::npos) << log.out;
 }
 
+// Tools that look a name up before they use the proxy ask the agent's stub
+// resolver; the host answers from its own lookup, and a name the policy
+// refuses (or whose address it refuses) does not exist.
+TEST_F(CliEgress, TheStubResolverAnswersAllowedNamesAndRefusedOnesDoNotExist) {
+  HULL_REQUIRE_IMAGE();
+  auto r = run_net({"--network", "locked", "--allow", "allowed.test", "--allow", "private.test"},
+                   "cat /etc/resolv.conf; getent hosts allowed.test; echo allowed=$?; getent hosts other.test;"
+                   " echo other=$?; getent hosts private.test; echo private=$?;"
+                   " python3 -c \"import socket; print('py', socket.gethostbyname('allowed.test'))\"");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("nameserver 127.0.0.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("127.0.0.1       allowed.test"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("allowed=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("other=2"), std::string::npos) << "refused by the policy: " << r.out;
+  EXPECT_NE(r.out.find("private=2"), std::string::npos) << "its only address is private: " << r.out;
+  EXPECT_NE(r.out.find("py 127.0.0.1"), std::string::npos) << r.out;
+}
+
 // git over smart HTTP (the real `git http-backend` behind the test server)
 // through the proxy: a clone works; with method/path rules that allow only
 // reading, the push is refused by the proxy and never reaches the server,

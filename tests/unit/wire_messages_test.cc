@@ -46,7 +46,7 @@ std::vector<Message> all_messages() {
       dir,
       FileDone{2, "ENOENT"},
       EgressAccept{},
-      EgressConnected{"pid 42 curl"},
+      EgressConnected{"pid 42 curl", "dns"},
   };
 }
 
@@ -148,8 +148,10 @@ std::vector<BadCase> bad_cases() {
       // nlohmann stops reading at a NUL byte as if the input ended there:
       // what follows would be silently ignored, so the payload is refused.
       {"raw NUL then more", std::string(R"({"type":"health"})") + '\0' + "garbage", "NUL byte"},
-      {"egress client too long", R"({"type":"egress_connected","client":")" + std::string(300, 'a') + R"("})",
+      {"egress client too long",
+       R"({"type":"egress_connected","kind":"proxy","client":")" + std::string(300, 'a') + R"("})",
        "longer than 256"},
+      {"egress unknown kind", R"({"type":"egress_connected","kind":"udp","client":""})", "must be"},
       {"errno negative", R"({"type":"file_done","err":-1,"error":""})", "out of range"},
   };
 }

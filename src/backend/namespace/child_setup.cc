@@ -207,6 +207,7 @@ void run_child(const ChildPlan& p) {
   if (parent_gone(ctl)) ::_exit(126);
   // After the parent moved us into our cgroups, so they become our root.
   HULL_SYS(Step::kUnshareCgroup, ::unshare(CLONE_NEWCGROUP));
+  HULL_STEP(Step::kLoopback, allow_unprivileged_port_53());
 
   // Overlay: idmapped image below, upper layer on the scratch tmpfs.
   HULL_STEP(Step::kScratchDirs, ensure_dir("lower"));

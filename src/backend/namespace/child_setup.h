@@ -89,6 +89,8 @@ int apply_mount(const ChildMount& m);
 int attach_detached(int mount_fd, const char* target);
 int write_small_file(const char* path, const char* content);
 int bring_up_loopback();
+// ip_unprivileged_port_start = 53 in the sandbox's netns (net.cc).
+int allow_unprivileged_port_53();
 int landlock_restrict(int abi);  // landlock.h says what it allows
 
 }  // namespace hull::backend::ns
