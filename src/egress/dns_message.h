@@ -5,8 +5,7 @@
 // Written here rather than with libresolv's ns_* parser: we need a strict
 // subset (exactly one question, the name as plain labels, nothing else
 // trusted) and a response builder, which libresolv lacks; the whole format
-// we accept is the 12-byte header and one question, fuzzed by
-// fuzz_proxy_request's sibling fuzz_dns_query.
+// we accept is the 12-byte header and one question (fuzz/fuzz_dns_query).
 #pragma once
 
 #include <cstdint>
