@@ -92,7 +92,7 @@ int main_impl(int argc, char** argv) {
   c_run->add_option("--network", run.network,
                     "none: no network at all (the default for now). locked | balanced | open: the sandbox's only "
                     "way out is hull's egress proxy (HTTP_PROXY & co. are set), which allows nothing (locked), "
-                    "the model APIs, code hosts and the image's package sources (balanced), or every public "
+                    "the model APIs and code hosts of hull's table (balanced), or every public "
                     "address (open); private and loopback addresses only by an explicit CIDR --allow")
       ->check(CLI::IsMember({"none", "locked", "balanced", "open"}));
   c_run->add_option("--allow", run.allow,
@@ -216,6 +216,8 @@ int main_impl(int argc, char** argv) {
       "proxy puts the real header on requests to that provider's host only.\n"
       "Built-in providers: anthropic, openai, gemini, github (the secret of that name), or a rule of your own:\n"
       "  --credential 'api.example.com=Authorization:Bearer {secret:example}'\n"
+      "(`hull run --credential` arrives with the proxy's TLS interception, issue 13.5; until then secrets\n"
+      "are stored and listed only.)\n"
       "Example: hull secret set anthropic < key.txt && hull run --credential anthropic -- claude");
   std::string from_file;
   auto* c_secret_set = c_secret->add_subcommand("set", "Store a secret (replaces one of the same name)");
