@@ -24,7 +24,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 }  // namespace
 
-std::string config_to_json(const EgressConfig& c) {
+Json config_to_json(const EgressConfig& c) {
   Json hosts = Json::array();
   for (const auto& h : c.test_hosts) hosts.push_back({{"name", h.name}, {"addresses", h.addresses}});
   Json j = {{"sandbox", c.sandbox},
@@ -38,13 +38,12 @@ std::string config_to_json(const EgressConfig& c) {
             {"header_timeout_ms", c.header_timeout_ms},
             {"idle_timeout_ms", c.idle_timeout_ms},
             {"connect_timeout_ms", c.connect_timeout_ms}};
-  return j.dump();
+  return j;
 }
 
-// The supervisor wrote this (the host's own process): a parse error is a
-// bug, not an attack, but is still an error rather than a crash.
-Result<EgressConfig> config_from_json(const std::string& text) try {
-  Json j = Json::parse(text);
+// The supervisor wrote this (the host's own process): a missing or mistyped
+// field is a bug, not an attack, but is still an error rather than a crash.
+Result<EgressConfig> config_from_json(const Json& j) try {
   EgressConfig c;
   c.sandbox = j.at("sandbox").get<std::string>();
   c.preset = j.at("preset").get<std::string>();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,9 @@ struct EgressConfig {
   uint32_t connect_timeout_ms = 10000;
 };
 
-std::string config_to_json(const EgressConfig& c);
-Result<EgressConfig> config_from_json(const std::string& text);
+// As the link's {"config": ...} message carries it.
+nlohmann::json config_to_json(const EgressConfig& c);
+Result<EgressConfig> config_from_json(const nlohmann::json& j);
 
 // HULL_TEST_EGRESS_HOSTS="a.test=127.0.0.1,b.test=127.0.0.1;::1" (names
 // separated by commas, addresses of one name by ';') and

@@ -98,7 +98,7 @@ int run_egress_process(UniqueFd link) {
     return 2;
   }
   Json j = Json::parse(first->json, nullptr, false);
-  auto config = j.is_object() && j.contains("config") ? config_from_json(j["config"].dump())
+  auto config = j.is_object() && j.contains("config") ? config_from_json(j["config"])
                                                       : Result<EgressConfig>(make_error("egress config", "missing"));
   if (!config) {
     note(link.get(), "egress-failed", config.error().message());

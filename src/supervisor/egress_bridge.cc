@@ -128,7 +128,7 @@ Status EgressBridge::spawn_process() {
   theirs.reset();
   pid_ = pid;
   pidfd_ = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (auto st = egress::send_link_message(mine.get(), Json{{"config", Json::parse(egress::config_to_json(config_))}}.dump());
+  if (auto st = egress::send_link_message(mine.get(), Json{{"config", egress::config_to_json(config_)}}.dump());
       !st)
     return st;
   // Never block the supervisor on a stuck egress process: a full link is
