@@ -83,4 +83,12 @@ std::string self_exe_dir() {
   return p.parent_path().string();
 }
 
+std::string sibling_program(const std::string& name, const std::string& build_subdir, const char* env_override) {
+  if (const char* e = std::getenv(env_override); e != nullptr && *e != '\0') return e;
+  const std::string dir = self_exe_dir();
+  for (const std::string& p : {dir + "/" + name, dir + "/../" + build_subdir + "/" + name})
+    if (::access(p.c_str(), X_OK) == 0) return std::filesystem::weakly_canonical(p).string();
+  return dir + "/" + name;
+}
+
 }  // namespace hull::paths

@@ -33,4 +33,9 @@ bool valid_sandbox_name(const std::string& name);
 // Directory holding the running hull binaries (for finding hull-agent etc.).
 std::string self_exe_dir();
 
+// One of hull's own programs (hull, hull-agent): $`env_override` when set;
+// else beside the running binary (installed layout), else in the build
+// tree's src/<build_subdir>/ next to ours; canonical when found.
+std::string sibling_program(const std::string& name, const std::string& build_subdir, const char* env_override);
+
 }  // namespace hull::paths

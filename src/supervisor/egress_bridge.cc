@@ -35,13 +35,7 @@ constexpr size_t kNetworkLogCap = size_t{16} << 20;
 // not forever.
 constexpr uint32_t kMaxRestarts = 20;
 
-std::string find_hull() {
-  if (const char* e = std::getenv("HULL_BIN"); e != nullptr && *e != '\0') return e;
-  const std::string dir = paths::self_exe_dir();
-  for (const std::string& p : {dir + "/hull", dir + "/../cli/hull"})
-    if (::access(p.c_str(), X_OK) == 0) return p;
-  return dir + "/hull";
-}
+std::string find_hull() { return paths::sibling_program("hull", "cli", "HULL_BIN"); }
 
 }  // namespace
 

@@ -55,16 +55,7 @@ std::string one_line(std::string s) {
   return s;
 }
 
-std::string find_agent() {
-  if (const char* e = std::getenv("HULL_AGENT"); e != nullptr && *e != '\0') return e;
-  // Installed layout: hull and hull-agent side by side. Build tree: hull is in
-  // build/src/cli/, hull-agent in build/src/agent/.
-  std::string dir = paths::self_exe_dir();
-  for (const std::string& p : {dir + "/hull-agent", dir + "/../agent/hull-agent"}) {
-    if (::access(p.c_str(), X_OK) == 0) return std::filesystem::weakly_canonical(p).string();
-  }
-  return dir + "/hull-agent";
-}
+std::string find_agent() { return paths::sibling_program("hull-agent", "agent", "HULL_AGENT"); }
 
 }  // namespace
 
