@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "backend/namespace/landlock.h"
 #include "base/fd.h"
+#include "base/landlock_abi.h"
 #include "base/sys.h"
 
 namespace hull::egress {
@@ -37,9 +37,9 @@ Status drop_capabilities() {
 }
 
 Result<std::string> restrict_files() {
-  const int abi = backend::ns::landlock_abi();
+  const int abi = landlock_abi();
   if (abi <= 0) return std::string("no Landlock on this kernel");
-  const uint64_t handled = backend::ns::landlock_fs_rights(abi);
+  const uint64_t handled = landlock_fs_rights(abi);
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = handled;
   long rs = ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);

@@ -47,12 +47,12 @@ Status add_rule(int ruleset, const std::string& path, uint64_t access, uint64_t 
 
 Result<QemuConfinement> QemuConfinement::build(const QemuFiles& files) {
   QemuConfinement c;
-  const int abi = ns::landlock_abi();
+  const int abi = landlock_abi();
   if (abi <= 0) {
     c.report_ = "none: this kernel has no Landlock (QEMU's own seccomp only)";
     return c;
   }
-  const uint64_t handled = ns::landlock_fs_rights(abi);
+  const uint64_t handled = landlock_fs_rights(abi);
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = handled;
   long rs = ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);

@@ -10,26 +10,7 @@
 // sandbox's to turn, nor is a new entry in "/" itself.
 #pragma once
 
-#include <linux/landlock.h>
+// The ABI probe and the rights per ABI are shared with every confinement.
+#include "base/landlock_abi.h"
 
-#include <cstdint>
-
-// Debian 12's headers stop at ABI 2; the values are kernel ABI.
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
-#endif
-
-namespace hull::backend::ns {
-
-// Every filesystem right the given ABI knows (handling a right the kernel
-// does not know is EINVAL, so the set grows with the ABI).
-uint64_t landlock_fs_rights(int abi);
-
-// Landlock ABI version of the running kernel; 0 when it has none (disabled,
-// not compiled in, or not in the lsm= list).
-int landlock_abi();
-
-}  // namespace hull::backend::ns
+// The ruleset itself is applied by landlock_restrict() (child_setup.h).

@@ -182,7 +182,7 @@ Result<Booted> NamespaceBackend::boot(const BootSpec& spec) {
   HULL_ASSIGN(ns::SeccompProgram seccomp,
               package_install ? ns::compile_package_install_policy() : ns::compile_seccomp_policy());
   // Landlock forbids mount, which the package-install profile needs.
-  const int landlock = package_install ? 0 : ns::landlock_abi();
+  const int landlock = package_install ? 0 : landlock_abi();
   HULL_ASSIGN(ns::HostIdLease lease, ns::HostIdLease::take());
   const ns::IdMapping ids{lease.base(), lease.count()};
 

@@ -120,7 +120,7 @@ std::vector<Probe> probe_namespace_backend() {
   cg_probe("cgroup-pids", cg.pids_parent);
   cg_probe("cgroup-cpu", cg.cpu_parent);
 
-  int abi = ns::landlock_abi();
+  int abi = landlock_abi();
   out.push_back({"landlock", abi > 0,
                  abi > 0 ? "abi " + std::to_string(abi)
                          : "unavailable: boot with lsm=...,landlock (CONFIG_SECURITY_LANDLOCK); "
